@@ -1,0 +1,74 @@
+# xdp-canary: one entry point. `make` builds, `make check` sets up and tests, `make bench` measures.
+CLANG		?= clang
+BPFTOOL		?= bpftool
+CC		?= gcc
+BUILD		:= build
+ARCH		:= $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+MULTIARCH	:= $(shell $(CC) -dumpmachine)
+
+CFLAGS		?= -O2 -g
+CFLAGS		+= -std=gnu11 -Wall -Wextra -Werror -Wno-missing-field-initializers \
+		   -D_GNU_SOURCE -Iinclude -Iuser -I$(BUILD) -Iuser/lib
+LDLIBS		:= -lbpf -lelf -lz
+BPF_CFLAGS	:= -O2 -g -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
+		   -I$(BUILD) -Iinclude -Ibpf -I/usr/include/$(MULTIARCH)
+
+BPF_OBJS	:= $(BUILD)/xdp_fwd.bpf.o $(BUILD)/xdp_bare.bpf.o
+SKELS		:= $(BPF_OBJS:.bpf.o=.skel.h)
+LIB_SRCS	:= $(wildcard user/lib/*.c)
+LIB		:= $(BUILD)/libcanary.a
+UNIT_TESTS	:= $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
+DP_TEST		:= $(BUILD)/tests/dp_test
+DP_SRCS		:= $(wildcard tests/datapath/*.c)
+BENCH		:= $(BUILD)/canary-bench
+
+.PHONY: all deps check bench clean
+.DELETE_ON_ERROR:
+.SECONDARY: $(BPF_OBJS)
+
+all: $(SKELS) $(LIB) $(UNIT_TESTS) $(DP_TEST) $(BENCH)
+
+deps:
+	@tools/deps.sh
+
+$(BUILD):
+	@mkdir -p $(BUILD)/tests $(BUILD)/lib
+
+# CO-RE: types come from the running kernel's BTF.
+$(BUILD)/vmlinux.h: | $(BUILD)
+	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@
+
+$(BUILD)/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h include/*.h) $(BUILD)/vmlinux.h
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/%.bpf.o: tools/bench/%.bpf.c $(BUILD)/vmlinux.h
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
+	$(BPFTOOL) gen skeleton $< name $(subst .bpf.o,,$(notdir $<)) > $@
+
+$(BUILD)/lib/%.o: user/lib/%.c $(wildcard user/lib/*.h include/*.h) $(SKELS) | $(BUILD)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(LIB): $(patsubst user/lib/%.c,$(BUILD)/lib/%.o,$(LIB_SRCS))
+	$(AR) rcs $@ $^
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIB) | $(BUILD)
+	$(CC) $(CFLAGS) $< -o $@ $(LIB) $(LDLIBS) -lcmocka
+
+$(DP_TEST): $(DP_SRCS) $(wildcard tests/datapath/*.h) $(LIB) $(SKELS) | $(BUILD)
+	$(CC) $(CFLAGS) -Itests/datapath $(DP_SRCS) -o $@ $(LIB) $(LDLIBS) -ljansson -lcmocka
+
+$(BENCH): tools/bench/bench.c tests/datapath/pktgen.c $(LIB) $(SKELS) | $(BUILD)
+	$(CC) $(CFLAGS) -Itests/datapath $(filter %.c,$^) -o $@ $(LIB) $(LDLIBS)
+
+check: deps
+	@$(MAKE) --no-print-directory all
+	@tests/run.sh $(BUILD)
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@$(BENCH)
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* The datapath's maps. Their key and value types are the ABI in include/canary_abi.h. */
+#ifndef XDP_CANARY_MAPS_H
+#define XDP_CANARY_MAPS_H
+
+#include "canary_abi.h"
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, CANARY_MAX_SVC);
+	__type(key, struct svc_key);
+	__type(value, struct svc_val);
+} svc SEC(".maps");
+
+struct pool_map {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pool);
+};
+
+/*
+ * An empty pool, which is also what makes clang emit struct pool in full into BTF: a type that is
+ * only reachable through the outer map's inner template is emitted as a forward declaration.
+ * User space creates each new pool map with this map's BTF types.
+ */
+struct pool_map pool_empty SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, CANARY_MAX_SVC * CANARY_V_MAX);
+	__type(key, __u32);
+	__array(values, struct pool_map);
+} svc_backends SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, CANARY_FLOWS_DEFAULT);
+	__type(key, struct flow_key);
+	__type(value, struct flow_val);
+} flows SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 4096);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct override_key);
+	__type(value, struct override_val);
+} overrides SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, CANARY_MAX_SVC * CANARY_V_MAX);
+	__type(key, __u32);
+	__type(value, struct ver_stats);
+} ver_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, CANARY_MAX_SVC * CANARY_V_MAX * CANARY_MAX_BACKENDS);
+	__type(key, __u32);
+	__type(value, struct be_stats);
+} be_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, CANARY_DP_MAX);
+	__type(key, __u32);
+	__type(value, struct dp_stats);
+} dp_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_DEVMAP_HASH);
+	__uint(max_entries, 64);
+	__type(key, __u32);
+	__type(value, __u32);
+} tx_ports SEC(".maps");
+
+#endif /* XDP_CANARY_MAPS_H */

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* Destination NAT towards the chosen backend, with incremental checksum updates. */
+#ifndef XDP_CANARY_NAT_H
+#define XDP_CANARY_NAT_H
+
+#include "csum.h"
+#include "parse.h"
+
+/*
+ * Rewrites destination address and port. The L4 checksum covers the pseudo-header, so it takes
+ * the address change as well as the port change. An IPv4 UDP checksum of zero means "none" and
+ * stays zero; a computed UDP checksum of zero is sent as 0xffff (RFC 768).
+ */
+static __always_inline void dnat_to_backend(struct pkt *p, const struct flow_val *fv, const bool v4)
+{
+	__u16 *dport = (__u16 *)p->l4 + 1;	/* TCP and UDP both keep it at offset 2 */
+	__u16 new_port = bpf_htons(fv->be_port);
+	bool udp = p->key.proto == IPPROTO_UDP;
+	__u32 delta;
+	__u16 check;
+
+	if (v4) {
+		__be32 new_addr = *(__be32 *)&fv->be_addr[12];
+
+		delta = csum_delta(0, (__u16 *)&p->ip4->daddr, (__u16 *)&new_addr, 2);
+		p->ip4->check = csum_apply(p->ip4->check, delta);
+		p->ip4->daddr = new_addr;
+	} else {
+		delta = csum_delta(0, (__u16 *)&p->ip6->daddr, (__u16 *)fv->be_addr, 8);
+		__builtin_memcpy(&p->ip6->daddr, fv->be_addr, 16);
+	}
+	delta = csum_delta(delta, dport, &new_port, 1);
+	*dport = new_port;
+
+	if (udp && v4 && *p->l4_csum == 0)
+		return;
+	check = csum_apply(*p->l4_csum, delta);
+	if (udp && check == 0)
+		check = 0xffff;
+	*p->l4_csum = check;
+}
+
+/* A router's TTL decrement, for packets this program forwards itself. */
+static __always_inline void ttl_decrement(struct pkt *p, const bool v4)
+{
+	if (v4) {
+		__u16 old = *(__u16 *)&p->ip4->ttl, new;
+
+		p->ip4->ttl--;
+		new = *(__u16 *)&p->ip4->ttl;
+		p->ip4->check = csum_apply(p->ip4->check, csum_delta(0, &old, &new, 1));
+	} else {
+		p->ip6->hop_limit--;
+	}
+}
+
+static __always_inline __u8 ttl_of(const struct pkt *p, const bool v4)
+{
+	return v4 ? p->ip4->ttl : p->ip6->hop_limit;
+}
+
+#endif /* XDP_CANARY_NAT_H */

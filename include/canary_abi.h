@@ -1,0 +1,170 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The map ABI of xdp-canary: every key and value the datapath and user space share.
+ *
+ * Conventions, chosen so that `bpftool map dump` is readable by a person:
+ * - addresses are 16 bytes; IPv4 is stored IPv4-mapped (::ffff:a.b.c.d), so one key type serves
+ *   both families and one LPM trie holds v4 and v6 prefixes;
+ * - ports are in host byte order (the datapath swaps them; it is one instruction);
+ * - weights are in basis points: 0..10000, where 10000 is 100 %.
+ */
+#ifndef XDP_CANARY_ABI_H
+#define XDP_CANARY_ABI_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+/* Keys are read as 32-bit words by the hash; keep them word-aligned wherever they live. */
+#define CANARY_WORD_ALIGNED	__attribute__((aligned(4)))
+
+#define CANARY_PIN_DIR		"/sys/fs/bpf/xdp-canary"
+#define CANARY_MAX_SVC		256
+#define CANARY_MAX_BACKENDS	64	/* per pool; a power of two (slots are masked) */
+#define CANARY_MAGLEV_SIZE	4093	/* prime, ~64 entries a backend at the maximum pool */
+#define CANARY_WEIGHT_MAX	10000
+#define CANARY_FLOWS_DEFAULT	262144
+
+enum canary_version {
+	CANARY_V_STABLE = 0,
+	CANARY_V_CANARY = 1,
+	CANARY_V_MAX,
+};
+
+enum canary_hash_mode {
+	CANARY_HASH_FLOW = 0,	/* 5-tuple: each connection decided on its own */
+	CANARY_HASH_CLIENT = 1,	/* client address: one client, one version (L4 stickiness) */
+};
+
+enum canary_svc_flags {
+	CANARY_SVC_F_OVERRIDES = 1 << 0,	/* the overrides trie has entries for this service */
+};
+
+/* svc: HASH, service key -> svc_val. */
+struct svc_key {
+	__u8 addr[16];
+	__u16 port;
+	__u8 proto;		/* IPPROTO_TCP or IPPROTO_UDP */
+	__u8 pad;
+} CANARY_WORD_ALIGNED;
+
+/*
+ * What the datapath decides a new flow with. It is 8 bytes at offset 0 of svc_val, and the
+ * datapath reads it with one aligned 64-bit load, so weight, mode and generation are always seen
+ * together, from one update.
+ */
+struct svc_state {
+	__u16 weight;		/* canary share in basis points */
+	__u8 mode;		/* enum canary_hash_mode */
+	__u8 flags;		/* enum canary_svc_flags */
+	__u32 gen;		/* bumped by a hard rollback: canary flows of older generations
+				 * are decided again */
+};
+
+struct svc_val {
+	struct svc_state st;
+	__u32 id;		/* 0..CANARY_MAX_SVC-1: index into svc_backends and the stats maps */
+	__u32 reserved;
+};
+
+/*
+ * svc_backends: ARRAY_OF_MAPS indexed by pool_index(id, version); each inner map is an ARRAY of
+ * one struct pool. A pool is never edited in place: user space fills a new inner map and swaps it
+ * in, and the kernel returns from that update only after every program that could still see the
+ * old pool has finished.
+ */
+struct backend {
+	__u8 addr[16];
+	__u16 port;
+	__u16 reserved;
+} CANARY_WORD_ALIGNED;
+
+struct pool {
+	__u32 count;		/* backends in use; 0: the pool is empty */
+	__u32 reserved;
+	struct backend be[CANARY_MAX_BACKENDS];		/* indexed by slot */
+	__u8 maglev[CANARY_MAGLEV_SIZE];		/* Maglev lookup table: slot numbers */
+};
+
+/* flows: LRU_HASH shared by every CPU. The key is the packet's own tuple (client to VIP). */
+struct flow_key {
+	__u8 src[16];
+	__u8 dst[16];
+	__u16 sport;
+	__u16 dport;
+	__u8 proto;
+	__u8 pad[3];
+} CANARY_WORD_ALIGNED;
+
+struct flow_val {
+	__u8 be_addr[16];
+	__u16 be_port;
+	__u8 version;		/* enum canary_version */
+	__u8 be_slot;
+	__u32 svc_id;
+	__u32 gen;		/* svc_state.gen when the flow was decided */
+	__u32 reserved;
+};
+
+/* overrides: LPM_TRIE. prefixlen counts the 32 bits of svc_id plus the address bits. */
+struct override_key {
+	__u32 prefixlen;
+	__u32 svc_id;		/* big-endian, so that it is the leading 32 bits of the prefix */
+	__u8 addr[16];
+};
+
+struct override_val {
+	__u8 version;		/* enum canary_version */
+	__u8 reserved[3];
+};
+
+/* ver_stats: PERCPU_ARRAY indexed by pool_index(id, version). Sum over CPUs. */
+struct ver_stats {
+	__u64 packets;		/* packets sent towards a backend (rewritten) */
+	__u64 bytes;		/* their length on the wire as XDP saw it, L2 header included */
+	__u64 new_flows;	/* flows decided for this version (re-decisions included) */
+	__u64 override_flows;	/* of new_flows, how many an override prefix decided */
+	__u64 fwd_local;	/* backend is a local address: passed to the stack */
+	__u64 fwd_tx;		/* sent back out of the interface it came in on */
+	__u64 fwd_redirect;	/* redirected to another interface */
+	__u64 fwd_stack;	/* rewritten, then left to the kernel to route (VLAN, TTL <= 1) */
+	__u64 no_neigh;		/* next hop not resolved yet: passed so the kernel resolves it */
+	__u64 fib_fail;		/* no route, or forwarding off, MTU: passed to the stack */
+	__u64 redirect_fail;	/* egress interface not in tx_ports: passed to the stack */
+	__u64 no_backend;	/* dropped: the version's pool is empty */
+};
+
+/* be_stats: PERCPU_ARRAY indexed by be_index(id, version, slot). */
+struct be_stats {
+	__u64 packets;
+	__u64 bytes;
+	__u64 new_flows;
+};
+
+/* dp_stats: PERCPU_ARRAY indexed by enum canary_dp_reason: packets passed untouched, and why. */
+enum canary_dp_reason {
+	CANARY_DP_FRAGMENT = 0,		/* IPv4 fragment or IPv6 fragment header */
+	CANARY_DP_TRUNCATED = 1,	/* shorter than its own headers */
+	CANARY_DP_BAD_HEADER = 2,	/* IHL < 5, total length, TCP data offset, UDP length */
+	CANARY_DP_VLAN_DEPTH = 3,	/* more than two VLAN tags */
+	CANARY_DP_MAX,
+};
+
+struct dp_stats {
+	__u64 packets;
+	__u64 bytes;
+};
+
+/* tx_ports: DEVMAP_HASH, ifindex -> ifindex: the interfaces the datapath may redirect to. */
+
+static inline __u32 pool_index(__u32 svc_id, __u32 version)
+{
+	return svc_id * CANARY_V_MAX + version;
+}
+
+static inline __u32 be_index(__u32 svc_id, __u32 version, __u32 slot)
+{
+	return pool_index(svc_id, version) * CANARY_MAX_BACKENDS + slot;
+}
+
+#endif /* XDP_CANARY_ABI_H */

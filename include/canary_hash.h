@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The 32-bit word hash used for flow decisions (datapath) and Maglev permutations (user space).
+ * It is MurmurHash3's block and finalisation steps: cheap in BPF (no tables, no loops the
+ * verifier has to bound) and well mixed in the low bits, which `% 10000` and `% M` depend on.
+ */
+#ifndef XDP_CANARY_HASH_H
+#define XDP_CANARY_HASH_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+#define CANARY_SEED_VERSION	0x9e3779b9u	/* version bucket */
+#define CANARY_SEED_BACKEND	0x85ebca77u	/* backend inside the pool */
+#define CANARY_SEED_OFFSET	0xc2b2ae3du	/* Maglev offset */
+#define CANARY_SEED_SKIP	0x27d4eb2fu	/* Maglev skip */
+
+static inline __u32 canary_rotl32(__u32 x, unsigned int r)
+{
+	return (x << r) | (x >> (32 - r));
+}
+
+static inline __u32 canary_hash_mix(__u32 h, __u32 word)
+{
+	word *= 0xcc9e2d51u;
+	word = canary_rotl32(word, 15);
+	word *= 0x1b873593u;
+	h ^= word;
+	h = canary_rotl32(h, 13);
+	return h * 5 + 0xe6546b64u;
+}
+
+static inline __u32 canary_hash_final(__u32 h, __u32 nwords)
+{
+	h ^= nwords * 4;
+	h ^= h >> 16;
+	h *= 0x85ebca6bu;
+	h ^= h >> 13;
+	h *= 0xc2b2ae35u;
+	h ^= h >> 16;
+	return h;
+}
+
+static inline __u32 canary_hash_addr(__u32 h, const __u8 *addr)
+{
+	const __u32 *w = (const __u32 *)addr;
+
+	h = canary_hash_mix(h, w[0]);
+	h = canary_hash_mix(h, w[1]);
+	h = canary_hash_mix(h, w[2]);
+	return canary_hash_mix(h, w[3]);
+}
+
+#endif /* XDP_CANARY_HASH_H */

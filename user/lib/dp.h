@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The datapath as user space holds it: the loaded forward program and its maps, pinned under a
+ * directory of bpffs or not pinned at all (tests).
+ */
+#ifndef XDP_CANARY_DP_H
+#define XDP_CANARY_DP_H
+
+#include <limits.h>
+#include <linux/types.h>
+
+#include "canary_abi.h"
+
+struct xdp_fwd;
+
+struct canary_dp {
+	struct xdp_fwd *skel;
+	char pin_dir[PATH_MAX];	/* "" when not pinned */
+};
+
+struct canary_dp_opts {
+	const char *pin_dir;	/* NULL: do not pin; else reuse the maps pinned there, or pin them */
+	__u32 flow_entries;	/* 0: CANARY_FLOWS_DEFAULT */
+};
+
+/* Mounts bpffs on /sys/fs/bpf unless one is there already. */
+int bpffs_ensure(void);
+
+/* Opens and loads the forward program. Returns 0 or a negative errno; @err says what failed. */
+int canary_dp_open(struct canary_dp *dp, const struct canary_dp_opts *opts, char *err,
+		   size_t errlen);
+
+/* Removes every pin under dp->pin_dir and the directory itself. */
+int canary_dp_unpin(struct canary_dp *dp);
+
+void canary_dp_close(struct canary_dp *dp);
+
+int canary_dp_prog_fd(const struct canary_dp *dp);
+
+#endif /* XDP_CANARY_DP_H */

@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* Reading the datapath's per-CPU counters, summed over every possible CPU. */
+#ifndef XDP_CANARY_STATS_H
+#define XDP_CANARY_STATS_H
+
+#include "canary_abi.h"
+#include "dp.h"
+
+int stats_ver(struct canary_dp *dp, __u32 svc_id, __u8 version, struct ver_stats *out);
+
+int stats_backend(struct canary_dp *dp, __u32 svc_id, __u8 version, __u32 slot,
+		  struct be_stats *out);
+
+int stats_passed(struct canary_dp *dp, enum canary_dp_reason reason, struct dp_stats *out);
+
+#endif /* XDP_CANARY_STATS_H */
