@@ -7,6 +7,7 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 #include <linux/magic.h>
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "dp.h"
@@ -25,10 +26,66 @@ int bpffs_ensure(void)
 	return 0;
 }
 
-static int pin_paths_set(struct canary_dp *dp, char *err, size_t errlen)
+static int pin_path_of(const struct canary_dp *dp, const struct bpf_map *map, char *path,
+		       size_t len)
 {
-	struct bpf_map *map;
+	if (snprintf(path, len, "%s/%s", dp->pin_dir, bpf_map__name(map)) >= (int)len)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+/*
+ * Takes over the map pinned at @path if there is one. libbpf's own reuse check compares map
+ * flags, which the kernel amends for some types (devmaps gain BPF_F_RDONLY_PROG), so the layout
+ * is compared here instead. Returns 1 if reused, 0 if there is no pin, or a negative errno.
+ */
+static int map_reuse_pinned(struct bpf_map *map, const char *path, char *err, size_t errlen)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	int fd, ret;
+
+	fd = bpf_obj_get(path);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return 0;
+		ret = -errno;
+		snprintf(err, errlen, "open pinned map %s: %s", path, strerror(errno));
+		return ret;
+	}
+	ret = bpf_obj_get_info_by_fd(fd, &info, &len);
+	if (ret) {
+		ret = -errno;
+		snprintf(err, errlen, "inspect pinned map %s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (info.type != bpf_map__type(map) || info.key_size != bpf_map__key_size(map) ||
+	    info.value_size != bpf_map__value_size(map) ||
+	    info.max_entries != bpf_map__max_entries(map)) {
+		ret = -EEXIST;
+		snprintf(err, errlen,
+			 "pinned map %s has another layout (key %u, value %u, %u entries; this "
+			 "build wants %u, %u, %u): remove the old pins first",
+			 path, info.key_size, info.value_size, info.max_entries,
+			 bpf_map__key_size(map), bpf_map__value_size(map),
+			 bpf_map__max_entries(map));
+		goto out;
+	}
+	ret = bpf_map__reuse_fd(map, fd);
+	if (ret) {
+		snprintf(err, errlen, "reuse pinned map %s: %s", path, strerror(-ret));
+		goto out;
+	}
+	ret = 1;
+out:
+	close(fd);
+	return ret;
+}
+
+static int pins_reuse(struct canary_dp *dp, char *err, size_t errlen)
+{
 	char path[PATH_MAX];
+	struct bpf_map *map;
 	int ret;
 
 	ret = bpffs_ensure();
@@ -42,14 +99,33 @@ static int pin_paths_set(struct canary_dp *dp, char *err, size_t errlen)
 		return ret;
 	}
 	bpf_object__for_each_map(map, dp->skel->obj) {
-		if (snprintf(path, sizeof(path), "%s/%s", dp->pin_dir, bpf_map__name(map)) >=
-		    (int)sizeof(path)) {
+		if (pin_path_of(dp, map, path, sizeof(path))) {
 			snprintf(err, errlen, "pin path under %s: name too long", dp->pin_dir);
 			return -ENAMETOOLONG;
 		}
-		ret = bpf_map__set_pin_path(map, path);
+		ret = map_reuse_pinned(map, path, err, errlen);
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
+/* Pins the maps that were created by this load; reused ones are pinned already. */
+static int pins_create(struct canary_dp *dp, char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+	struct bpf_map *map;
+	struct stat st;
+	int ret;
+
+	bpf_object__for_each_map(map, dp->skel->obj) {
+		if (pin_path_of(dp, map, path, sizeof(path)))
+			return -ENAMETOOLONG;
+		if (stat(path, &st) == 0)
+			continue;
+		ret = bpf_map__pin(map, path);
 		if (ret) {
-			snprintf(err, errlen, "pin path %s: %s", path, strerror(-ret));
+			snprintf(err, errlen, "pin map %s: %s", path, strerror(-ret));
 			return ret;
 		}
 	}
@@ -81,15 +157,20 @@ int canary_dp_open(struct canary_dp *dp, const struct canary_dp_opts *opts, char
 			snprintf(err, errlen, "pin directory name too long");
 			goto fail;
 		}
-		ret = pin_paths_set(dp, err, errlen);
+		ret = pins_reuse(dp, err, errlen);
 		if (ret)
 			goto fail;
 	}
 	ret = xdp_fwd__load(dp->skel);
 	if (ret) {
-		snprintf(err, errlen, "load BPF object (verifier or map mismatch with pins in %s): %s",
+		snprintf(err, errlen, "load BPF object (pins in %s): %s",
 			 dp->pin_dir[0] ? dp->pin_dir : "-", strerror(-ret));
 		goto fail;
+	}
+	if (dp->pin_dir[0]) {
+		ret = pins_create(dp, err, errlen);
+		if (ret)
+			goto fail;
 	}
 	return 0;
 fail:
@@ -100,13 +181,17 @@ fail:
 
 int canary_dp_unpin(struct canary_dp *dp)
 {
-	int ret;
-
 	if (!dp->pin_dir[0])
 		return 0;
-	ret = bpf_object__unpin_maps(dp->skel->obj, NULL);
-	if (ret)
-		return ret;
+	char path[PATH_MAX];
+	struct bpf_map *map;
+
+	bpf_object__for_each_map(map, dp->skel->obj) {
+		if (pin_path_of(dp, map, path, sizeof(path)))
+			return -ENAMETOOLONG;
+		if (unlink(path) && errno != ENOENT)
+			return -errno;
+	}
 	if (rmdir(dp->pin_dir) && errno != ENOENT)
 		return -errno;
 	return 0;

@@ -1,0 +1,168 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <net/if.h>
+#include <linux/bpf.h>
+#include <bpf/bpf.h>
+
+#include "addr.h"
+#include "env.h"
+
+static const char *const netns_script[] = {
+	"ip link set lo up",
+	"ip link add xc0 address 02:00:00:00:00:01 type veth peer name xc1",
+	"ip link add xc2 address 02:00:00:00:00:02 type veth peer name xc3",
+	"ip link set xc0 up", "ip link set xc1 up", "ip link set xc2 up", "ip link set xc3 up",
+	"ip addr add 198.51.100.1/24 dev xc0",
+	"ip -6 addr add 2001:db8:1::1/64 dev xc0 nodad",
+	"ip addr add 192.0.2.1/24 dev xc2",
+	"ip -6 addr add 2001:db8:2::1/64 dev xc2 nodad",
+	"ip addr add 203.0.113.1/32 dev lo",
+	"ip -6 addr add 2001:db8:3::1/128 dev lo nodad",
+	"ip route add unreachable 10.255.0.0/16",
+	"ip -6 route add unreachable 2001:db8:ff::/48",
+	"ip neigh add 198.51.100.50 lladdr 02:00:00:00:be:50 dev xc0 nud permanent",
+	"ip -6 neigh add 2001:db8:1::50 lladdr 02:00:00:00:be:50 dev xc0 nud permanent",
+	"sysctl -qw net.ipv4.ip_forward=1",
+	"sysctl -qw net.ipv6.conf.all.forwarding=1",
+};
+
+static int sh(const char *cmd)
+{
+	int rc = system(cmd);
+
+	if (rc != 0)
+		fprintf(stderr, "env: '%s' failed (%d)\n", cmd, rc);
+	return rc;
+}
+
+int env_netns_setup(void)
+{
+	char cmd[160];
+
+	if (unshare(CLONE_NEWNET)) {
+		fprintf(stderr, "env: unshare(CLONE_NEWNET): %s (run as root)\n", strerror(errno));
+		return -1;
+	}
+	for (size_t i = 0; i < sizeof(netns_script) / sizeof(netns_script[0]); i++)
+		if (sh(netns_script[i]))
+			return -1;
+	for (unsigned int nn = 10; nn < 30; nn++) {
+		snprintf(cmd, sizeof(cmd),
+			 "ip neigh add 192.0.2.%u lladdr 02:00:00:00:be:%02u dev xc2 nud permanent && "
+			 "ip -6 neigh add 2001:db8:2::%u lladdr 02:00:00:00:be:%02u dev xc2 nud permanent",
+			 nn, nn, nn, nn);
+		if (sh(cmd))
+			return -1;
+	}
+	return 0;
+}
+
+int env_setup(void **state)
+{
+	struct canary_dp_opts opts = { .flow_entries = TEST_FLOWS };
+	struct dp_env *env = calloc(1, sizeof(*env));
+	char err[256];
+
+	if (!env)
+		return -1;
+	if (canary_dp_open(&env->dp, &opts, err, sizeof(err))) {
+		fprintf(stderr, "env: %s\n", err);
+		free(env);
+		return -1;
+	}
+	env->prog_fd = canary_dp_prog_fd(&env->dp);
+	env->if_client = if_nametoindex("xc0");
+	env->if_backend = if_nametoindex("xc2");
+	if (!env->if_client || !env->if_backend || tx_port_add(&env->dp, env->if_backend)) {
+		fprintf(stderr, "env: test interfaces missing\n");
+		canary_dp_close(&env->dp);
+		free(env);
+		return -1;
+	}
+	*state = env;
+	return 0;
+}
+
+int env_teardown(void **state)
+{
+	struct dp_env *env = *state;
+
+	canary_dp_close(&env->dp);
+	free(env);
+	return 0;
+}
+
+__u32 env_run(struct dp_env *env, const __u8 *in, size_t len, __u8 *out, __u32 *out_len)
+{
+	struct xdp_md ctx = { .data_end = len, .ingress_ifindex = env->if_client };
+	LIBBPF_OPTS(bpf_test_run_opts, opts,
+		    .data_in = in,
+		    .data_size_in = len,
+		    .data_out = out,
+		    .data_size_out = PKT_MAX,
+		    .ctx_in = &ctx,
+		    .ctx_size_in = sizeof(ctx),
+		    .repeat = 1);
+
+	assert_int_equal(bpf_prog_test_run_opts(env->prog_fd, &opts), 0);
+	*out_len = opts.data_size_out;
+	return opts.retval;
+}
+
+void env_svc(struct dp_env *env, struct test_svc *svc, const char *vip, __u16 port, __u8 proto,
+	     __u32 id, __u16 weight)
+{
+	__u8 addr[16];
+
+	assert_int_equal(addr_parse(vip, addr), 0);
+	svc_key_init(&svc->key, addr, port, proto);
+	memset(&svc->val, 0, sizeof(svc->val));
+	svc->val.id = id;
+	svc->val.st.weight = weight;
+	svc->val.st.gen = 1;
+	assert_int_equal(svc_put(&env->dp, &svc->key, &svc->val), 0);
+}
+
+void env_pool(struct dp_env *env, const struct test_svc *svc, __u8 version,
+	      const char *const *addrs, unsigned int n, __u16 port)
+{
+	struct backend be[CANARY_MAX_BACKENDS] = {};
+
+	assert_true(n <= CANARY_MAX_BACKENDS);
+	for (unsigned int i = 0; i < n; i++) {
+		assert_int_equal(addr_parse(addrs[i], be[i].addr), 0);
+		be[i].port = port;
+	}
+	assert_int_equal(pool_publish(&env->dp, svc->val.id, version, be, n), 0);
+}
+
+const char *env_backend_addr(char *buf, size_t len, bool v4, unsigned int nn)
+{
+	snprintf(buf, len, v4 ? "192.0.2.%u" : "2001:db8:2::%u", nn);
+	return buf;
+}
+
+struct verdict env_send(struct dp_env *env, const struct pkt_spec *s)
+{
+	__u8 in[PKT_MAX], out[PKT_MAX];
+	struct verdict v = {};
+	size_t len = pkt_build(s, in), l3 = pkt_l3_offset(s), l4 = pkt_l4_offset(s);
+	__u32 out_len;
+
+	v.action = env_run(env, in, len, out, &out_len);
+	assert_int_equal(out_len, len);
+	if (spec_is_v4(s)) {
+		memcpy(v.daddr, s->daddr, 12);	/* the IPv4-mapped prefix */
+		memcpy(v.daddr + 12, out + l3 + 16, 4);
+	} else {
+		memcpy(v.daddr, out + l3 + 24, 16);
+	}
+	v.dport = (__u16)(out[l4 + 2] << 8 | out[l4 + 3]);
+	return v;
+}
