@@ -59,7 +59,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB) | $(BUILD)
 $(DP_TEST): $(DP_SRCS) $(wildcard tests/datapath/*.h) $(LIB) $(SKELS) | $(BUILD)
 	$(CC) $(CFLAGS) -Itests/datapath $(DP_SRCS) -o $@ $(LIB) $(LDLIBS) -ljansson -lcmocka -lpthread -lm
 
-$(BENCH): tools/bench/bench.c tests/datapath/pktgen.c $(LIB) $(SKELS) | $(BUILD)
+$(BENCH): tools/bench/bench.c tests/datapath/pktgen.c tests/datapath/netns.c $(LIB) $(SKELS) | $(BUILD)
 	$(CC) $(CFLAGS) -Itests/datapath $(filter %.c,$^) -o $@ $(LIB) $(LDLIBS)
 
 check: deps

@@ -12,6 +12,22 @@ struct {
 	__type(value, struct svc_val);
 } svc SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, CANARY_MAX_SVC);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct svc_state);
+} svc_state SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, CANARY_FILTER_WORDS);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, __u64);
+} svc_filter SEC(".maps");
+
 struct pool_map {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
@@ -68,6 +84,13 @@ struct {
 	__type(key, __u32);
 	__type(value, struct dp_stats);
 } dp_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, CANARY_MAX_SVC * CANARY_V_MAX * CANARY_MAX_BACKENDS);
+	__type(key, __u32);
+	__type(value, struct fib_cache_entry);
+} fib_cache SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_DEVMAP_HASH);

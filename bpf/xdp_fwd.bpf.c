@@ -26,27 +26,39 @@ static __always_inline void count_passed(__u32 reason, __u64 bytes)
 	}
 }
 
-/* One aligned 64-bit load: weight, mode, flags and generation come from the same update. */
-static __always_inline struct svc_state svc_snapshot(const struct svc_val *sv)
+/* A clear filter bit: certainly no service at this VIP, port and protocol. */
+static __always_inline bool svc_filter_hit(const struct flow_key *k)
 {
+	__u32 bit = canary_filter_bit(k->dst, k->dport, k->proto), word = bit / 64;
+	__u64 *w = bpf_map_lookup_elem(&svc_filter, &word);
+
+	return w && (*w >> (bit & 63)) & 1;
+}
+
+/*
+ * One aligned 64-bit load: weight, mode, flags and generation come from the same store.
+ * Returns false when the id is not an active service.
+ */
+static __always_inline bool svc_state_of(__u32 id, struct svc_state *st)
+{
+	struct svc_state *cur = bpf_map_lookup_elem(&svc_state, &id);
 	union {
 		__u64 word;
 		struct svc_state st;
 	} snap;
 
-	snap.word = *(volatile const __u64 *)&sv->st;
-	return snap.st;
+	if (!cur)
+		return false;
+	snap.word = *(volatile const __u64 *)cur;
+	*st = snap.st;
+	return st->flags & CANARY_SVC_F_ACTIVE;
 }
 
-/*
- * A known flow keeps its version and backend, unless it is a canary flow from before a hard
- * rollback (older generation), or its service was removed and added again under another id.
- */
-static __always_inline bool flow_still_pinned(const struct flow_val *fv, __u32 svc_id,
+/* A known flow keeps its version and backend, unless it is a canary flow from before a hard
+ * rollback (an older generation). */
+static __always_inline bool flow_still_pinned(const struct flow_val *fv,
 					      const struct svc_state *st)
 {
-	if (fv->svc_id != svc_id)
-		return false;
 	return fv->version != CANARY_V_CANARY || fv->gen == st->gen;
 }
 
@@ -58,45 +70,20 @@ static __always_inline void svc_key_of(struct svc_key *sk, const struct flow_key
 	sk->pad = 0;
 }
 
-/*
- * Everything after parsing, for a packet of a known service. @v4 is a constant at each call
- * site, so the compiler emits one copy per family and the verifier never has to follow a branch
- * on a packet pointer it cannot prove non-NULL.
- */
-static __always_inline int svc_packet(struct xdp_md *ctx, struct pkt *p, const struct svc_val *sv,
-				      __u64 bytes, const bool v4)
+/* Counts, rewrites and forwards a packet of a decided flow. */
+static __always_inline int flow_forward(struct xdp_md *ctx, struct pkt *p,
+					const struct flow_val *fv, bool new_flow,
+					bool overridden, __u64 bytes, const bool v4)
 {
-	struct svc_state st = svc_snapshot(sv);
-	bool new_flow = false, overridden = false;
-	struct flow_val fv, *cached;
+	__u32 idx = pool_index(fv->svc_id, fv->version), be_idx;
 	struct ver_stats *vs;
 	struct be_stats *bs;
-	__u32 id = sv->id, idx;
 
-	cached = bpf_map_lookup_elem(&flows, &p->key);
-	if (cached && flow_still_pinned(cached, id, &st)) {
-		fv = *cached;
-	} else {
-		__u8 version = pick_version(&p->key, id, &st, &overridden);
-
-		if (!pick_backend(&p->key, id, &st, version, &fv)) {
-			idx = pool_index(id, version);
-			vs = bpf_map_lookup_elem(&ver_stats, &idx);
-			if (vs)
-				vs->no_backend++;
-			return XDP_DROP;
-		}
-		/* If the table is full the LRU evicts; on any failure the packet still goes. */
-		bpf_map_update_elem(&flows, &p->key, &fv, BPF_ANY);
-		new_flow = true;
-	}
-
-	idx = pool_index(id, fv.version);
 	vs = bpf_map_lookup_elem(&ver_stats, &idx);
-	idx = be_index(id, fv.version, fv.be_slot);
-	bs = bpf_map_lookup_elem(&be_stats, &idx);
+	be_idx = be_index(fv->svc_id, fv->version, fv->be_slot);
+	bs = bpf_map_lookup_elem(&be_stats, &be_idx);
 	if (!vs || !bs)
-		return XDP_PASS;	/* id out of range: user space wrote a bad svc entry */
+		return XDP_PASS;	/* id out of range: user space wrote a bad entry */
 	vs->packets++;
 	vs->bytes += bytes;
 	bs->packets++;
@@ -106,16 +93,50 @@ static __always_inline int svc_packet(struct xdp_md *ctx, struct pkt *p, const s
 		vs->override_flows += overridden;
 		bs->new_flows++;
 	}
-
-	dnat_to_backend(p, &fv, v4);
-	return fwd_to_backend(ctx, p, vs, v4);
+	dnat_to_backend(p, fv, v4);
+	return fwd_to_backend(ctx, p, fv, be_idx, vs, v4);
 }
 
+/* A flow the table does not know (or must decide again): version, then backend. */
+static __always_inline int flow_decide(struct xdp_md *ctx, struct pkt *p, __u64 bytes,
+				       const bool v4)
+{
+	bool overridden = false;
+	struct svc_state st;
+	struct flow_val fv;
+	struct svc_key sk;
+	struct svc_val *sv;
+	__u8 version;
+	__u32 idx;
+
+	svc_key_of(&sk, &p->key);
+	sv = bpf_map_lookup_elem(&svc, &sk);
+	if (!sv || !svc_state_of(sv->id, &st))
+		return XDP_PASS;
+	version = pick_version(&p->key, sv->id, &st, &overridden);
+	if (!pick_backend(&p->key, sv->id, &st, version, &fv)) {
+		struct ver_stats *vs;
+
+		idx = pool_index(sv->id, version);
+		vs = bpf_map_lookup_elem(&ver_stats, &idx);
+		if (vs)
+			vs->no_backend++;
+		return XDP_DROP;
+	}
+	/* If the table is full the LRU evicts; on any failure the packet still goes. */
+	bpf_map_update_elem(&flows, &p->key, &fv, BPF_ANY);
+	return flow_forward(ctx, p, &fv, true, overridden, bytes, v4);
+}
+
+/*
+ * A known flow needs neither the service hash nor a decision: its entry names the service,
+ * whose state (one array slot) says whether the pin still holds.
+ */
 static __always_inline int ip_packet(struct xdp_md *ctx, struct pkt *p, __u64 bytes,
 				     const bool v4)
 {
-	struct svc_key sk;
-	struct svc_val *sv;
+	struct flow_val fv, *cached;
+	struct svc_state st;
 	int rc;
 
 	rc = parse_l3_l4(p, v4);
@@ -124,11 +145,15 @@ static __always_inline int ip_packet(struct xdp_md *ctx, struct pkt *p, __u64 by
 			count_passed(rc, bytes);
 		return XDP_PASS;
 	}
-	svc_key_of(&sk, &p->key);
-	sv = bpf_map_lookup_elem(&svc, &sk);
-	if (!sv)
+	if (!svc_filter_hit(&p->key))
 		return XDP_PASS;
-	return svc_packet(ctx, p, sv, bytes, v4);
+	cached = bpf_map_lookup_elem(&flows, &p->key);
+	if (cached) {
+		fv = *cached;
+		if (svc_state_of(fv.svc_id, &st) && flow_still_pinned(&fv, &st))
+			return flow_forward(ctx, p, &fv, false, false, bytes, v4);
+	}
+	return flow_decide(ctx, p, bytes, v4);
 }
 
 SEC("xdp")

@@ -37,10 +37,11 @@ enum canary_hash_mode {
 };
 
 enum canary_svc_flags {
-	CANARY_SVC_F_OVERRIDES = 1 << 0,	/* the overrides trie has entries for this service */
+	CANARY_SVC_F_ACTIVE = 1 << 0,		/* the service exists: clear it to retire the id */
+	CANARY_SVC_F_OVERRIDES = 1 << 1,	/* the overrides trie has entries for this service */
 };
 
-/* svc: HASH, service key -> svc_val. */
+/* svc: HASH, service key -> svc_val: which id a VIP has. Consulted for new flows only. */
 struct svc_key {
 	__u8 addr[16];
 	__u16 port;
@@ -48,10 +49,16 @@ struct svc_key {
 	__u8 pad;
 } CANARY_WORD_ALIGNED;
 
+struct svc_val {
+	__u32 id;		/* 0..CANARY_MAX_SVC-1: index into svc_state, svc_backends, stats */
+	__u32 reserved;
+};
+
 /*
- * What the datapath decides a new flow with. It is 8 bytes at offset 0 of svc_val, and the
- * datapath reads it with one aligned 64-bit load, so weight, mode and generation are always seen
- * together, from one update.
+ * svc_state: ARRAY (mmapable) indexed by service id. What the datapath decides flows with, in one
+ * aligned 64-bit word: user space publishes it with a single atomic store into the mapped array,
+ * and the datapath reads it with a single load, so weight, mode, flags and generation are always
+ * seen together.
  */
 struct svc_state {
 	__u16 weight;		/* canary share in basis points */
@@ -61,10 +68,39 @@ struct svc_state {
 				 * are decided again */
 };
 
-struct svc_val {
-	struct svc_state st;
-	__u32 id;		/* 0..CANARY_MAX_SVC-1: index into svc_backends and the stats maps */
-	__u32 reserved;
+
+/*
+ * svc_filter: ARRAY (mmapable) of CANARY_FILTER_WORDS 64-bit words: one bit per
+ * canary_filter_bit(VIP, port, proto) of every service. A clear bit means "no service": the
+ * packet passes without a hash lookup. A set bit may be another service's (a false positive costs
+ * lookups, never a wrong decision).
+ */
+#define CANARY_FILTER_WORDS	1024
+
+/*
+ * fib_cache: PERCPU_ARRAY indexed by be_index(): the FIB's answer for a backend, reused for
+ * CANARY_FIB_CACHE_NS so that a pinned flow does not pay a FIB lookup per packet. Per CPU, so
+ * never written by two CPUs at once; checked against the backend address and ingress interface.
+ */
+#define CANARY_FIB_CACHE_NS	100000000ULL
+
+enum canary_fib_kind {
+	CANARY_FIB_NONE = 0,
+	CANARY_FIB_LOCAL = 1,	/* the backend is a local address */
+	CANARY_FIB_FWD = 2,	/* forward out of ifindex to dmac */
+};
+
+struct fib_cache_entry {
+	__u8 addr[16];		/* backend the answer is for */
+	__u64 expires_ns;	/* bpf_ktime_get_coarse_ns() deadline */
+	__u32 ingress;		/* ingress ifindex the answer is for */
+	__u32 egress;		/* egress ifindex (CANARY_FIB_FWD) */
+	__u16 fits_len;		/* an L3 length known to fit the route: the MTU the FIB reports
+				 * (6.x) or the packet it passed; longer ones get a full lookup */
+	__u8 kind;		/* enum canary_fib_kind */
+	__u8 dmac[6];
+	__u8 smac[6];
+	__u8 reserved[3];
 };
 
 /*

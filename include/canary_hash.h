@@ -7,14 +7,13 @@
 #ifndef XDP_CANARY_HASH_H
 #define XDP_CANARY_HASH_H
 
-#ifndef __VMLINUX_H__
-#include <linux/types.h>
-#endif
+#include "canary_abi.h"
 
 #define CANARY_SEED_VERSION	0x9e3779b9u	/* version bucket */
 #define CANARY_SEED_BACKEND	0x85ebca77u	/* backend inside the pool */
 #define CANARY_SEED_OFFSET	0xc2b2ae3du	/* Maglev offset */
 #define CANARY_SEED_SKIP	0x27d4eb2fu	/* Maglev skip */
+#define CANARY_SEED_FILTER	0x165667b1u	/* svc_filter bit */
 
 static inline __u32 canary_rotl32(__u32 x, unsigned int r)
 {
@@ -50,6 +49,17 @@ static inline __u32 canary_hash_addr(__u32 h, const __u8 *addr)
 	h = canary_hash_mix(h, w[1]);
 	h = canary_hash_mix(h, w[2]);
 	return canary_hash_mix(h, w[3]);
+}
+
+/* The svc_filter bit of a service key (see canary_abi.h); @port in host order. */
+static inline __u32 canary_filter_bit(const __u8 *addr, __u16 port, __u8 proto)
+{
+	__u32 h = canary_hash_mix(CANARY_SEED_FILTER, ((const __u32 *)addr)[3]);
+
+	h = canary_hash_mix(h, ((const __u32 *)addr)[0] ^ ((const __u32 *)addr)[1] ^
+			       ((const __u32 *)addr)[2]);
+	h = canary_hash_mix(h, (__u32)port << 8 | proto);
+	return canary_hash_final(h, 3) & (CANARY_FILTER_WORDS * 64 - 1);
 }
 
 #endif /* XDP_CANARY_HASH_H */

@@ -1,7 +1,4 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-#include <errno.h>
-#include <fcntl.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +9,7 @@
 
 #include "addr.h"
 #include "env.h"
+#include "netns.h"
 
 static const char *const netns_script[] = {
 	"ip link set lo up",
@@ -32,32 +30,19 @@ static const char *const netns_script[] = {
 	"sysctl -qw net.ipv6.conf.all.forwarding=1",
 };
 
-static int sh(const char *cmd)
-{
-	int rc = system(cmd);
-
-	if (rc != 0)
-		fprintf(stderr, "env: '%s' failed (%d)\n", cmd, rc);
-	return rc;
-}
-
 int env_netns_setup(void)
 {
-	char cmd[160];
+	char cmd[200];
+	const char *step[] = { cmd };
 
-	if (unshare(CLONE_NEWNET)) {
-		fprintf(stderr, "env: unshare(CLONE_NEWNET): %s (run as root)\n", strerror(errno));
+	if (netns_private() || netns_run(netns_script, sizeof(netns_script) / sizeof(netns_script[0])))
 		return -1;
-	}
-	for (size_t i = 0; i < sizeof(netns_script) / sizeof(netns_script[0]); i++)
-		if (sh(netns_script[i]))
-			return -1;
 	for (unsigned int nn = 10; nn < 30; nn++) {
 		snprintf(cmd, sizeof(cmd),
 			 "ip neigh add 192.0.2.%u lladdr 02:00:00:00:be:%02u dev xc2 nud permanent && "
 			 "ip -6 neigh add 2001:db8:2::%u lladdr 02:00:00:00:be:%02u dev xc2 nud permanent",
 			 nn, nn, nn, nn);
-		if (sh(cmd))
+		if (netns_run(step, 1))
 			return -1;
 	}
 	return 0;
@@ -122,11 +107,16 @@ void env_svc(struct dp_env *env, struct test_svc *svc, const char *vip, __u16 po
 
 	assert_int_equal(addr_parse(vip, addr), 0);
 	svc_key_init(&svc->key, addr, port, proto);
-	memset(&svc->val, 0, sizeof(svc->val));
-	svc->val.id = id;
-	svc->val.st.weight = weight;
-	svc->val.st.gen = 1;
-	assert_int_equal(svc_put(&env->dp, &svc->key, &svc->val), 0);
+	memset(&svc->st, 0, sizeof(svc->st));
+	svc->id = id;
+	svc->st.weight = weight;
+	svc->st.gen = 1;
+	env_svc_update(env, svc);
+}
+
+void env_svc_update(struct dp_env *env, const struct test_svc *svc)
+{
+	assert_int_equal(svc_put(&env->dp, &svc->key, svc->id, &svc->st), 0);
 }
 
 void env_pool(struct dp_env *env, const struct test_svc *svc, __u8 version,
@@ -139,7 +129,7 @@ void env_pool(struct dp_env *env, const struct test_svc *svc, __u8 version,
 		assert_int_equal(addr_parse(addrs[i], be[i].addr), 0);
 		be[i].port = port;
 	}
-	assert_int_equal(pool_publish(&env->dp, svc->val.id, version, be, n), 0);
+	assert_int_equal(pool_publish(&env->dp, svc->id, version, be, n), 0);
 }
 
 const char *env_backend_addr(char *buf, size_t len, bool v4, unsigned int nn)

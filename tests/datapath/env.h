@@ -40,7 +40,8 @@ struct dp_env {
 
 struct test_svc {
 	struct svc_key key;
-	struct svc_val val;
+	__u32 id;
+	struct svc_state st;
 };
 
 /* Once per process: a private network namespace, configured as above. */
@@ -56,6 +57,9 @@ __u32 env_run(struct dp_env *env, const __u8 *in, size_t len, __u8 *out, __u32 *
 /* Declares a service and publishes it; the pools stay as they are. */
 void env_svc(struct dp_env *env, struct test_svc *svc, const char *vip, __u16 port, __u8 proto,
 	     __u32 id, __u16 weight);
+
+/* Publishes svc->st again, after a test changed it. */
+void env_svc_update(struct dp_env *env, const struct test_svc *svc);
 
 /* Publishes @n backends "ADDR" at @port as @version's pool of svc->val.id. */
 void env_pool(struct dp_env *env, const struct test_svc *svc, __u8 version,

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* Golden packets: DNAT, checksums, and what the FIB's answer makes of each packet. */
 #include <netinet/in.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <linux/bpf.h>
 
 #include "addr.h"
@@ -207,6 +209,87 @@ static void empty_pool_dropped(void **state)
 	assert_int_equal(vs.no_backend, 2);
 }
 
+static __u32 send_once(struct dp_env *env, const char *client, __u16 sport, size_t payload,
+		       __u8 *out)
+{
+	__u8 in[PKT_MAX];
+	struct pkt_spec s;
+	__u32 out_len;
+
+	pkt_spec_init(&s, client, sport, "198.51.100.100", 80, IPPROTO_TCP);
+	s.payload_len = payload;
+	return env_run(env, in, pkt_build(&s, in), out, &out_len);
+}
+
+/*
+ * The FIB's answer is cached per backend slot, but never for another backend in that slot, and
+ * never past CANARY_FIB_CACHE_NS: a neighbour that changes its MAC is followed.
+ */
+static void fib_cache_follows_backend_and_neighbour(void **state)
+{
+	static const __u8 mac_a[6] = { 2, 0, 0, 0, 0xbe, 0x10 }, mac_b[6] = { 2, 0, 0, 0, 0xaa, 1 };
+	static const __u8 mac_11[6] = { 2, 0, 0, 0, 0xbe, 0x11 };
+	const char *first[] = { "192.0.2.10" }, *second[] = { "192.0.2.11" };
+	struct dp_env *env = *state;
+	__u8 out[PKT_MAX];
+	struct test_svc svc;
+	struct ver_stats vs;
+
+	env_svc(env, &svc, "198.51.100.100", 80, IPPROTO_TCP, 7, 0);
+	env_pool(env, &svc, CANARY_V_STABLE, first, 1, 8080);
+	assert_int_equal(send_once(env, "198.51.100.7", 1000, 10, out), XDP_REDIRECT);
+	assert_memory_equal(out, mac_a, 6);
+	assert_int_equal(send_once(env, "198.51.100.7", 1000, 10, out), XDP_REDIRECT);
+	assert_memory_equal(out, mac_a, 6);
+
+	/* Same slot, another backend: its own answer at once. */
+	env_pool(env, &svc, CANARY_V_STABLE, second, 1, 8080);
+	assert_int_equal(send_once(env, "198.51.100.7", 1001, 10, out), XDP_REDIRECT);
+	assert_memory_equal(out, mac_11, 6);
+
+	/* A new MAC for the neighbour is used once the cached answer has expired. */
+	assert_int_equal(system("ip neigh replace 192.0.2.10 lladdr 02:00:00:00:aa:01 dev xc2 "
+				"nud permanent"), 0);
+	usleep(3 * CANARY_FIB_CACHE_NS / 1000);
+	assert_int_equal(send_once(env, "198.51.100.7", 1000, 10, out), XDP_REDIRECT);
+	assert_memory_equal(out, mac_b, 6);
+	assert_int_equal(system("ip neigh replace 192.0.2.10 lladdr 02:00:00:00:be:10 dev xc2 "
+				"nud permanent"), 0);
+
+	/* A smaller MTU is seen once the answer expires (the cache is per CPU: wait for all). */
+	assert_int_equal(system("ip link set xc2 mtu 1000"), 0);
+	usleep(3 * CANARY_FIB_CACHE_NS / 1000);
+	assert_int_equal(send_once(env, "198.51.100.7", 1000, 1100, out), XDP_PASS);
+	assert_int_equal(system("ip link set xc2 mtu 1500"), 0);
+	assert_int_equal(stats_ver(&env->dp, 7, CANARY_V_STABLE, &vs), 0);
+	assert_int_equal(vs.fib_fail, 1);
+	assert_int_equal(vs.fwd_redirect, 4);
+}
+
+/* A retired service lets its packets pass untouched, pinned flows included. */
+static void deleted_service_passes_untouched(void **state)
+{
+	const char *backends[] = { "192.0.2.10" };
+	struct dp_env *env = *state;
+	__u8 in[PKT_MAX], out[PKT_MAX];
+	struct test_svc svc;
+	struct pkt_spec s;
+	__u32 out_len;
+	size_t len;
+
+	env_svc(env, &svc, "198.51.100.100", 80, IPPROTO_TCP, 7, 0);
+	env_pool(env, &svc, CANARY_V_STABLE, backends, 1, 8080);
+	pkt_spec_init(&s, "198.51.100.7", 1000, "198.51.100.100", 80, IPPROTO_TCP);
+	len = pkt_build(&s, in);
+	assert_int_equal(env_run(env, in, len, out, &out_len), XDP_REDIRECT);
+	assert_int_equal(svc_del(&env->dp, &svc.key), 0);
+	assert_int_equal(env_run(env, in, len, out, &out_len), XDP_PASS);
+	assert_packet_equal(out, out_len, in, len);
+	/* Back again, under the same id: the flow is served again. */
+	env_svc_update(env, &svc);
+	assert_int_equal(env_run(env, in, len, out, &out_len), XDP_REDIRECT);
+}
+
 #define NAT_TEST(fn) cmocka_unit_test_setup_teardown(fn, env_setup, env_teardown)
 
 static const struct CMUnitTest nat_tests[] = {
@@ -225,6 +308,8 @@ static const struct CMUnitTest nat_tests[] = {
 	NAT_TEST(v4_redirect_port_missing_passed),
 	NAT_TEST(v4_ttl_expiring_to_stack),
 	NAT_TEST(empty_pool_dropped),
+	NAT_TEST(fib_cache_follows_backend_and_neighbour),
+	NAT_TEST(deleted_service_passes_untouched),
 };
 
 const struct test_group nat_group = { "nat", nat_tests, sizeof(nat_tests) / sizeof(nat_tests[0]) };

@@ -15,9 +15,9 @@
 #include "dp_tests.h"
 #include "xdp_fwd.skel.h"
 
-static const char *const map_names[] = { "svc", "svc_backends", "pool_empty", "flows",
-					 "overrides", "ver_stats", "be_stats", "dp_stats",
-					 "tx_ports" };
+static const char *const map_names[] = { "svc", "svc_state", "svc_filter", "svc_backends",
+					 "pool_empty", "flows", "overrides", "ver_stats",
+					 "be_stats", "dp_stats", "fib_cache", "tx_ports" };
 
 static void pin_dir_of(char *buf, size_t len)
 {
@@ -47,13 +47,13 @@ static void open_pinned(struct canary_dp *dp)
 
 static void put_demo_service(struct canary_dp *dp)
 {
-	struct svc_val val = { .st = { .weight = 2500, .gen = 1 }, .id = 5 };
+	struct svc_state st = { .weight = 2500, .gen = 1 };
 	struct svc_key key;
 	__u8 addr[16];
 
 	assert_int_equal(addr_parse("198.51.100.100", addr), 0);
 	svc_key_init(&key, addr, 80, IPPROTO_TCP);
-	assert_int_equal(svc_put(dp, &key, &val), 0);
+	assert_int_equal(svc_put(dp, &key, 5, &st), 0);
 }
 
 static json_t *bpftool_json(const char *args)
@@ -123,10 +123,18 @@ static void bpftool_dump_shows_field_names(void **state)
 			 80);
 	assert_int_equal(json_integer_value(json_object_get(json_object_get(fmt, "key"), "proto")),
 			 IPPROTO_TCP);
-	assert_int_equal(json_integer_value(json_object_get(json_object_get(json_object_get(fmt,
-			 "value"), "st"), "weight")), 2500);
 	assert_int_equal(json_integer_value(json_object_get(json_object_get(fmt, "value"), "id")),
 			 5);
+	json_decref(root);
+
+	/* The weight is in svc_state, at the service's id. */
+	snprintf(args, sizeof(args), "map lookup pinned %s/svc_state key 5 0 0 0", dir);
+	root = bpftool_json(args);
+	assert_non_null(root);
+	fmt = json_object_get(json_object_get(root, "formatted"), "value");
+	assert_non_null(fmt);
+	assert_int_equal(json_integer_value(json_object_get(fmt, "weight")), 2500);
+	assert_int_equal(json_integer_value(json_object_get(fmt, "flags")), CANARY_SVC_F_ACTIVE);
 	json_decref(root);
 	assert_int_equal(canary_dp_unpin(&dp), 0);
 	canary_dp_close(&dp);
@@ -170,9 +178,10 @@ static __u32 map_id(struct bpf_map *map)
 static void reopen_reuses_pinned_maps(void **state)
 {
 	struct canary_dp first, second;
+	struct svc_state st;
 	struct svc_key key;
-	struct svc_val val;
 	__u8 addr[16];
+	__u32 id;
 
 	(void)state;
 	open_pinned(&first);
@@ -182,8 +191,13 @@ static void reopen_reuses_pinned_maps(void **state)
 	assert_int_equal(map_id(first.skel->maps.flows), map_id(second.skel->maps.flows));
 	assert_int_equal(addr_parse("198.51.100.100", addr), 0);
 	svc_key_init(&key, addr, 80, IPPROTO_TCP);
-	assert_int_equal(svc_get(&second, &key, &val), 0);
-	assert_int_equal(val.st.weight, 2500);
+	assert_int_equal(svc_id_of(&second, &key, &id), 0);
+	assert_int_equal(svc_state_read(&second, id, &st), 0);
+	assert_int_equal(st.weight, 2500);
+	/* Both processes write the same word: a change by one is seen by the other. */
+	assert_int_equal(svc_set_weight(&second, id, 100), 0);
+	assert_int_equal(svc_state_read(&first, id, &st), 0);
+	assert_int_equal(st.weight, 100);
 	assert_int_equal(canary_dp_unpin(&second), 0);
 	canary_dp_close(&second);
 	canary_dp_close(&first);

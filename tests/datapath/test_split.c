@@ -32,8 +32,8 @@ static void split_services(struct dp_env *env, struct test_svc svc[2], __u16 wei
 	env_svc(env, &svc[0], VIP4, 80, IPPROTO_TCP, SVC_ID, weight);
 	env_svc(env, &svc[1], VIP6, 80, IPPROTO_TCP, SVC_ID + 1, weight);
 	for (int i = 0; i < 2; i++) {
-		svc[i].val.st.mode = mode;
-		assert_int_equal(svc_put(&env->dp, &svc[i].key, &svc[i].val), 0);
+		svc[i].st.mode = mode;
+		env_svc_update(env, &svc[i]);
 	}
 	env_pool(env, &svc[0], CANARY_V_STABLE, stable4, nstable, PORT_STABLE);
 	env_pool(env, &svc[0], CANARY_V_CANARY, canary4, ncanary, PORT_CANARY);
@@ -130,8 +130,8 @@ static void flows_keep_version_and_backend(void **state)
 	for (int step = 0; step < 2; step++) {
 		__u16 weight = step ? CANARY_WEIGHT_MAX : 0;
 
-		assert_int_equal(svc_set_weight(&env->dp, &svc[0].key, weight), 0);
-		assert_int_equal(svc_set_weight(&env->dp, &svc[1].key, weight), 0);
+		assert_int_equal(svc_set_weight(&env->dp, svc[0].id, weight), 0);
+		assert_int_equal(svc_set_weight(&env->dp, svc[1].id, weight), 0);
 		send_flows(env, 0, 2000, again);
 		assert_memory_equal(first, again, sizeof(first));
 		/* New flows follow the new weight. */
@@ -195,10 +195,8 @@ static void overrides_force_version(void **state)
 	__u16 sport = 1000;
 
 	split_services(env, svc, 0, CANARY_HASH_FLOW, 4, 4);
-	for (int i = 0; i < 2; i++) {
-		svc[i].val.st.flags |= CANARY_SVC_F_OVERRIDES;
-		assert_int_equal(svc_put(&env->dp, &svc[i].key, &svc[i].val), 0);
-	}
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(svc_set_overrides(&env->dp, svc[i].id, true), 0);
 	put_override(env, SVC_ID, "198.51.100.0/24", CANARY_V_CANARY);
 	put_override(env, SVC_ID, "198.51.100.128/25", CANARY_V_STABLE);
 	put_override(env, SVC_ID + 1, "2001:db8:1::/64", CANARY_V_CANARY);
@@ -216,8 +214,8 @@ static void overrides_force_version(void **state)
 		v = send_from(env, "2001:db8:9::7", VIP6, sport++);
 		assert_int_equal(is_canary(&v), step);
 
-		assert_int_equal(svc_set_weight(&env->dp, &svc[0].key, CANARY_WEIGHT_MAX), 0);
-		assert_int_equal(svc_set_weight(&env->dp, &svc[1].key, CANARY_WEIGHT_MAX), 0);
+		assert_int_equal(svc_set_weight(&env->dp, svc[0].id, CANARY_WEIGHT_MAX), 0);
+		assert_int_equal(svc_set_weight(&env->dp, svc[1].id, CANARY_WEIGHT_MAX), 0);
 	}
 	assert_int_equal(stats_ver(&env->dp, SVC_ID, CANARY_V_CANARY, &vs), 0);
 	assert_int_equal(vs.override_flows, 2);
@@ -324,13 +322,13 @@ static void hard_rollback_redecides_canary_flows(void **state)
 
 	/* A plain weight change leaves canary flows where they are... */
 	for (int i = 0; i < 2; i++)
-		assert_int_equal(svc_set_weight(&env->dp, &svc[i].key, 0), 0);
+		assert_int_equal(svc_set_weight(&env->dp, svc[i].id, 0), 0);
 	send_flows(env, 0, 1000, again);
 	assert_memory_equal(first, again, sizeof(first));
 
 	/* ...a hard rollback moves them, and only them. */
 	for (int i = 0; i < 2; i++)
-		assert_int_equal(svc_rollback_hard(&env->dp, &svc[i].key, 0), 0);
+		assert_int_equal(svc_rollback_hard(&env->dp, svc[i].id, 0), 0);
 	send_flows(env, 0, 1000, again);
 	for (int i = 0; i < 1000; i++) {
 		assert_false(is_canary(&again[i]));

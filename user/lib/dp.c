@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
@@ -132,6 +133,39 @@ static int pins_create(struct canary_dp *dp, char *err, size_t errlen)
 	return 0;
 }
 
+static size_t mapped_size(const struct bpf_map *map)
+{
+	size_t page = sysconf(_SC_PAGESIZE);
+	size_t len = (size_t)bpf_map__value_size(map) * bpf_map__max_entries(map);
+
+	return (len + page - 1) / page * page;
+}
+
+static int map_mmap(struct bpf_map *map, __u64 **out, char *err, size_t errlen)
+{
+	void *mem = mmap(NULL, mapped_size(map), PROT_READ | PROT_WRITE, MAP_SHARED,
+			 bpf_map__fd(map), 0);
+
+	if (mem == MAP_FAILED) {
+		int ret = -errno;
+
+		snprintf(err, errlen, "map %s into memory: %s", bpf_map__name(map), strerror(errno));
+		return ret;
+	}
+	*out = mem;
+	return 0;
+}
+
+static void maps_unmap(struct canary_dp *dp)
+{
+	if (dp->state_words)
+		munmap(dp->state_words, mapped_size(dp->skel->maps.svc_state));
+	if (dp->filter_words)
+		munmap(dp->filter_words, mapped_size(dp->skel->maps.svc_filter));
+	dp->state_words = NULL;
+	dp->filter_words = NULL;
+}
+
 int canary_dp_open(struct canary_dp *dp, const struct canary_dp_opts *opts, char *err,
 		   size_t errlen)
 {
@@ -172,8 +206,14 @@ int canary_dp_open(struct canary_dp *dp, const struct canary_dp_opts *opts, char
 		if (ret)
 			goto fail;
 	}
+	ret = map_mmap(dp->skel->maps.svc_state, &dp->state_words, err, errlen);
+	if (!ret)
+		ret = map_mmap(dp->skel->maps.svc_filter, &dp->filter_words, err, errlen);
+	if (ret)
+		goto fail;
 	return 0;
 fail:
+	maps_unmap(dp);
 	xdp_fwd__destroy(dp->skel);
 	dp->skel = NULL;
 	return ret;
@@ -199,6 +239,9 @@ int canary_dp_unpin(struct canary_dp *dp)
 
 void canary_dp_close(struct canary_dp *dp)
 {
+	if (!dp->skel)
+		return;
+	maps_unmap(dp);
 	xdp_fwd__destroy(dp->skel);
 	dp->skel = NULL;
 }

@@ -7,6 +7,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "canary_hash.h"
 #include "maglev.h"
 #include "svc.h"
 #include "xdp_fwd.skel.h"
@@ -29,52 +30,162 @@ void svc_key_init(struct svc_key *key, const __u8 addr[16], __u16 port, __u8 pro
 	key->proto = proto;
 }
 
-int svc_put(struct canary_dp *dp, const struct svc_key *key, const struct svc_val *val)
+static __u64 state_to_word(const struct svc_state *st)
 {
-	if (val->st.weight > CANARY_WEIGHT_MAX || val->id >= CANARY_MAX_SVC ||
-	    val->st.mode > CANARY_HASH_CLIENT)
-		return -EINVAL;
-	return errno_of(bpf_map_update_elem(map_fd(dp->skel->maps.svc), key, val, BPF_ANY));
+	__u64 word;
+
+	memcpy(&word, st, sizeof(word));
+	return word;
 }
 
-int svc_get(struct canary_dp *dp, const struct svc_key *key, struct svc_val *val)
+static struct svc_state word_to_state(__u64 word)
 {
-	return errno_of(bpf_map_lookup_elem(map_fd(dp->skel->maps.svc), key, val));
+	struct svc_state st;
+
+	memcpy(&st, &word, sizeof(st));
+	return st;
+}
+
+static bool state_valid(const struct svc_state *st)
+{
+	return st->weight <= CANARY_WEIGHT_MAX && st->mode <= CANARY_HASH_CLIENT;
+}
+
+struct state_change {
+	int weight;		/* -1: keep */
+	bool bump_gen;
+	int overrides;		/* -1: keep, 0: clear, 1: set */
+};
+
+/*
+ * Compare-and-swap, so that two writers (the agent, and a CLI writing the pins directly while the
+ * agent is down) never lose each other's change.
+ */
+static int state_change(struct canary_dp *dp, __u32 id, const struct state_change *c)
+{
+	__u64 old, new;
+
+	if (id >= CANARY_MAX_SVC || c->weight > CANARY_WEIGHT_MAX)
+		return -EINVAL;
+	old = __atomic_load_n(&dp->state_words[id], __ATOMIC_ACQUIRE);
+	do {
+		struct svc_state st = word_to_state(old);
+
+		if (!(st.flags & CANARY_SVC_F_ACTIVE))
+			return -ENOENT;
+		if (c->weight >= 0)
+			st.weight = c->weight;
+		if (c->bump_gen)
+			st.gen++;
+		if (c->overrides == 1)
+			st.flags |= CANARY_SVC_F_OVERRIDES;
+		else if (c->overrides == 0)
+			st.flags &= ~CANARY_SVC_F_OVERRIDES;
+		new = state_to_word(&st);
+	} while (!__atomic_compare_exchange_n(&dp->state_words[id], &old, new, false,
+					      __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE));
+	return 0;
+}
+
+static __u32 filter_bit_of(const struct svc_key *key)
+{
+	return canary_filter_bit(key->addr, key->port, key->proto);
+}
+
+/* Recomputes the filter from the services there are, and stores the words that changed. */
+static int filter_sync(struct canary_dp *dp)
+{
+	int fd = map_fd(dp->skel->maps.svc);
+	__u64 *want = calloc(CANARY_FILTER_WORDS, sizeof(*want));
+	struct svc_key key, next, *prev = NULL;
+	__u32 bit;
+
+	if (!want)
+		return -ENOMEM;
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		bit = filter_bit_of(&next);
+		want[bit / 64] |= 1ULL << (bit % 64);
+		key = next;
+		prev = &key;
+	}
+	for (int w = 0; w < CANARY_FILTER_WORDS; w++)
+		if (__atomic_load_n(&dp->filter_words[w], __ATOMIC_RELAXED) != want[w])
+			__atomic_store_n(&dp->filter_words[w], want[w], __ATOMIC_RELEASE);
+	free(want);
+	return 0;
+}
+
+int svc_put(struct canary_dp *dp, const struct svc_key *key, __u32 id,
+	    const struct svc_state *st)
+{
+	struct svc_val val = { .id = id };
+	struct svc_state live = *st;
+	__u32 bit = filter_bit_of(key);
+
+	if (id >= CANARY_MAX_SVC || !state_valid(st))
+		return -EINVAL;
+	live.flags |= CANARY_SVC_F_ACTIVE;
+	__atomic_store_n(&dp->state_words[id], state_to_word(&live), __ATOMIC_RELEASE);
+	if (bpf_map_update_elem(map_fd(dp->skel->maps.svc), key, &val, BPF_ANY))
+		return -errno;
+	/* Last: the filter bit is what lets packets reach the lookups. */
+	__atomic_fetch_or(&dp->filter_words[bit / 64], 1ULL << (bit % 64), __ATOMIC_RELEASE);
+	return 0;
+}
+
+int svc_id_of(struct canary_dp *dp, const struct svc_key *key, __u32 *id)
+{
+	struct svc_val val;
+
+	if (bpf_map_lookup_elem(map_fd(dp->skel->maps.svc), key, &val))
+		return -errno;
+	*id = val.id;
+	return 0;
+}
+
+int svc_state_read(struct canary_dp *dp, __u32 id, struct svc_state *st)
+{
+	if (id >= CANARY_MAX_SVC)
+		return -EINVAL;
+	*st = word_to_state(__atomic_load_n(&dp->state_words[id], __ATOMIC_ACQUIRE));
+	return 0;
 }
 
 int svc_del(struct canary_dp *dp, const struct svc_key *key)
 {
-	return errno_of(bpf_map_delete_elem(map_fd(dp->skel->maps.svc), key));
-}
-
-/* Read, change, write back whole: the update replaces the entry, never edits it in place. */
-int svc_set_weight(struct canary_dp *dp, const struct svc_key *key, __u16 weight)
-{
-	struct svc_val val;
+	__u32 id = 0;
 	int ret;
 
-	if (weight > CANARY_WEIGHT_MAX)
-		return -EINVAL;
-	ret = svc_get(dp, key, &val);
+	ret = svc_id_of(dp, key, &id);
 	if (ret)
 		return ret;
-	val.st.weight = weight;
-	return svc_put(dp, key, &val);
+	if (id >= CANARY_MAX_SVC)
+		return -ERANGE;
+	__atomic_store_n(&dp->state_words[id], 0, __ATOMIC_RELEASE);
+	if (bpf_map_delete_elem(map_fd(dp->skel->maps.svc), key))
+		return -errno;
+	return filter_sync(dp);
 }
 
-int svc_rollback_hard(struct canary_dp *dp, const struct svc_key *key, __u16 weight)
+int svc_set_weight(struct canary_dp *dp, __u32 id, __u16 weight)
 {
-	struct svc_val val;
-	int ret;
+	struct state_change c = { .weight = weight, .overrides = -1 };
 
-	if (weight > CANARY_WEIGHT_MAX)
-		return -EINVAL;
-	ret = svc_get(dp, key, &val);
-	if (ret)
-		return ret;
-	val.st.weight = weight;
-	val.st.gen++;
-	return svc_put(dp, key, &val);
+	return state_change(dp, id, &c);
+}
+
+int svc_rollback_hard(struct canary_dp *dp, __u32 id, __u16 weight)
+{
+	struct state_change c = { .weight = weight, .bump_gen = true, .overrides = -1 };
+
+	return state_change(dp, id, &c);
+}
+
+int svc_set_overrides(struct canary_dp *dp, __u32 id, bool on)
+{
+	struct state_change c = { .weight = -1, .overrides = on };
+
+	return state_change(dp, id, &c);
 }
 
 static int pool_map_create(struct canary_dp *dp)

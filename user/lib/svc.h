@@ -14,21 +14,34 @@
 /* Builds a key; @addr is in the ABI's 16-byte form, @port in host order. */
 void svc_key_init(struct svc_key *key, const __u8 addr[16], __u16 port, __u8 proto);
 
-/* Creates or replaces the service entry (weight, mode, flags, generation, id) in one update. */
-int svc_put(struct canary_dp *dp, const struct svc_key *key, const struct svc_val *val);
+/*
+ * Creates or replaces a service: @id (0..CANARY_MAX_SVC-1) and its state, which is stored with
+ * CANARY_SVC_F_ACTIVE set. Publish its pools first: the service takes traffic from the moment
+ * this returns. An id may be given to another service only once the old one's flows are gone.
+ */
+int svc_put(struct canary_dp *dp, const struct svc_key *key, __u32 id,
+	    const struct svc_state *st);
 
-int svc_get(struct canary_dp *dp, const struct svc_key *key, struct svc_val *val);
+/* The id of the service at @key, or -ENOENT. */
+int svc_id_of(struct canary_dp *dp, const struct svc_key *key, __u32 *id);
 
+/* A snapshot of a service's state word. */
+int svc_state_read(struct canary_dp *dp, __u32 id, struct svc_state *st);
+
+/* Retires the service: new packets to it pass untouched, its pinned flows stop matching. */
 int svc_del(struct canary_dp *dp, const struct svc_key *key);
 
-/* Replaces the weight only (basis points, 0..CANARY_WEIGHT_MAX). */
-int svc_set_weight(struct canary_dp *dp, const struct svc_key *key, __u16 weight);
+/* Replaces the weight (basis points, 0..CANARY_WEIGHT_MAX) in one atomic store. */
+int svc_set_weight(struct canary_dp *dp, __u32 id, __u16 weight);
 
 /*
- * Hard rollback: weight and a new generation in one update, so that every canary flow decided
- * before it is decided again, now at @weight.
+ * Hard rollback: weight and a new generation in one atomic store, so that every canary flow
+ * decided before it is decided again, now at @weight.
  */
-int svc_rollback_hard(struct canary_dp *dp, const struct svc_key *key, __u16 weight);
+int svc_rollback_hard(struct canary_dp *dp, __u32 id, __u16 weight);
+
+/* Sets or clears the CANARY_SVC_F_OVERRIDES flag, in one atomic store. */
+int svc_set_overrides(struct canary_dp *dp, __u32 id, bool on);
 
 /*
  * Publishes a version's pool: @n backends (0..CANARY_MAX_BACKENDS; backend i is slot i) and their
@@ -40,7 +53,7 @@ int pool_publish(struct canary_dp *dp, __u32 svc_id, __u8 version, const struct 
 
 /*
  * Forces @version for clients in @addr/@plen (plen in the 128-bit space, see prefix_parse()).
- * The datapath looks only for services whose svc_val has CANARY_SVC_F_OVERRIDES set.
+ * The datapath looks only for services with CANARY_SVC_F_OVERRIDES set (svc_set_overrides()).
  */
 int override_put(struct canary_dp *dp, __u32 svc_id, const __u8 addr[16], unsigned int plen,
 		 __u8 version);

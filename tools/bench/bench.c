@@ -1,0 +1,208 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * canary-bench: ns/packet of the forward path against a bare XDP_PASS program, side by side in
+ * one run, through BPF_PROG_TEST_RUN in a private network namespace.
+ *
+ * Two modes, because a test run with a repeat count hands the program the same buffer again and
+ * again, already rewritten by the previous run:
+ * - repeat mode, for paths whose output is their input: a packet for no service, and a pinned
+ *   flow to a service whose only backend is the VIP itself on a local address;
+ * - single-run mode, one distinct packet a call, for new flows and for pinned flows forwarded by
+ *   XDP_TX (which rewrite the packet). The kernel's figure for one run includes one clock read,
+ *   so this mode also gives the difference to the bare program, not only the ratio.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+#include <net/if.h>
+#include <linux/bpf.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "addr.h"
+#include "dp.h"
+#include "netns.h"
+#include "pktgen.h"
+#include "svc.h"
+#include "xdp_bare.skel.h"
+
+#define ROUNDS		5
+#define REPEAT		2000000
+#define SINGLE_FLOWS	50000
+
+static const char *const bench_netns[] = {
+	"ip link set lo up",
+	"ip link add xb0 address 02:00:00:00:00:01 type veth peer name xb1",
+	"ip link set xb0 up", "ip link set xb1 up",
+	"ip addr add 198.51.100.1/24 dev xb0",
+	"ip addr add 203.0.113.1/32 dev lo",
+	"ip neigh add 198.51.100.50 lladdr 02:00:00:00:be:50 dev xb0 nud permanent",
+	"sysctl -qw net.ipv4.ip_forward=1",
+};
+
+struct bench {
+	struct canary_dp dp;
+	struct xdp_bare *bare;
+	__u32 ifindex;
+};
+
+/* Mean ns a run over @repeat runs of one packet, as the kernel measured it. */
+static double run_ns(int prog_fd, __u32 ifindex, const __u8 *pkt, size_t len, int repeat)
+{
+	struct xdp_md ctx = { .data_end = len, .ingress_ifindex = ifindex };
+	LIBBPF_OPTS(bpf_test_run_opts, opts,
+		    .data_in = pkt,
+		    .data_size_in = len,
+		    .ctx_in = &ctx,
+		    .ctx_size_in = sizeof(ctx),
+		    .repeat = repeat);
+
+	if (bpf_prog_test_run_opts(prog_fd, &opts)) {
+		fprintf(stderr, "test run: %s\n", strerror(errno));
+		exit(1);
+	}
+	return opts.duration;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+	return v[n / 2];
+}
+
+static void service(struct bench *b, const char *vip, __u32 id, const char *backend, __u16 port)
+{
+	struct svc_state st = { .gen = 1 };
+	struct backend be = { .port = port };
+	struct svc_key key;
+	__u8 addr[16];
+
+	if (addr_parse(vip, addr) || addr_parse(backend, be.addr))
+		abort();
+	svc_key_init(&key, addr, 80, IPPROTO_TCP);
+	if (pool_publish(&b->dp, id, CANARY_V_STABLE, &be, 1) || svc_put(&b->dp, &key, id, &st)) {
+		fprintf(stderr, "bench: cannot configure service %s\n", vip);
+		exit(1);
+	}
+}
+
+static void flow(struct pkt_spec *s, const char *vip, unsigned int i)
+{
+	pkt_spec_init(s, "198.18.0.0", 0, vip, 80, IPPROTO_TCP);
+	s->saddr[14] = (i >> 8) & 0xff;
+	s->saddr[15] = i & 0xff;
+	s->sport = 1024 + i / 65536;
+	s->payload_len = 18;	/* a 64-byte frame without FCS */
+}
+
+static void report(const char *what, double ns, double base)
+{
+	printf("  %-40s %8.1f ns  %5.2fx  %+7.1f ns\n", what, ns, ns / base, ns - base);
+}
+
+static void repeat_mode(struct bench *b)
+{
+	double bare[ROUNDS], other[ROUNDS], pinned[ROUNDS], base;
+	int fwd = canary_dp_prog_fd(&b->dp), bfd = bpf_program__fd(b->bare->progs.xdp_bare);
+	__u8 svc_pkt[PKT_MAX], other_pkt[PKT_MAX];
+	struct pkt_spec s;
+	size_t svc_len, other_len;
+
+	service(b, "203.0.113.1", 1, "203.0.113.1", 80);
+	flow(&s, "203.0.113.1", 1);
+	svc_len = pkt_build(&s, svc_pkt);
+	s.dport = 81;
+	other_len = pkt_build(&s, other_pkt);
+	run_ns(fwd, b->ifindex, svc_pkt, svc_len, 1);	/* decide and pin the flow */
+
+	for (int r = 0; r < ROUNDS; r++) {
+		bare[r] = run_ns(bfd, b->ifindex, svc_pkt, svc_len, REPEAT);
+		other[r] = run_ns(fwd, b->ifindex, other_pkt, other_len, REPEAT);
+		pinned[r] = run_ns(fwd, b->ifindex, svc_pkt, svc_len, REPEAT);
+	}
+	base = median(bare, ROUNDS);
+	printf("repeat mode: one 64-byte packet run %d times a round, median of %d rounds\n",
+	       REPEAT, ROUNDS);
+	printf("  %-40s %8s     %6s  %10s\n", "", "ns/pkt", "ratio", "vs bare");
+	report("bare XDP_PASS", base, base);
+	report("splitter, not a service packet", median(other, ROUNDS), base);
+	report("splitter, pinned flow, local backend", median(pinned, ROUNDS), base);
+}
+
+/* Mean over SINGLE_FLOWS distinct packets, one test run each. */
+static double single_pass(int prog_fd, __u32 ifindex, const char *vip)
+{
+	__u8 pkt[PKT_MAX];
+	struct pkt_spec s;
+	double sum = 0;
+
+	for (unsigned int i = 0; i < SINGLE_FLOWS; i++) {
+		flow(&s, vip, i);
+		sum += run_ns(prog_fd, ifindex, pkt, pkt_build(&s, pkt), 1);
+	}
+	return sum / SINGLE_FLOWS;
+}
+
+static void single_mode(struct bench *b)
+{
+	double bare[ROUNDS], fresh[ROUNDS], pinned[ROUNDS], base;
+	int fwd = canary_dp_prog_fd(&b->dp), bfd = bpf_program__fd(b->bare->progs.xdp_bare);
+	char vip[32];
+
+	for (int r = 0; r < ROUNDS; r++) {
+		/* A new VIP a round, so that every flow of the round is new to it. */
+		snprintf(vip, sizeof(vip), "198.51.100.%d", 100 + r);
+		service(b, vip, 10 + r, "198.51.100.50", 8080);
+		bare[r] = single_pass(bfd, b->ifindex, vip);
+		fresh[r] = single_pass(fwd, b->ifindex, vip);
+		pinned[r] = single_pass(fwd, b->ifindex, vip);
+	}
+	base = median(bare, ROUNDS);
+	printf("single-run mode: %d distinct 64-byte packets a round, one run each, median of %d "
+	       "rounds\n(each figure includes the kernel's own clock read: read the difference)\n",
+	       SINGLE_FLOWS, ROUNDS);
+	report("bare XDP_PASS", base, base);
+	report("splitter, new flow, XDP_TX to backend", median(fresh, ROUNDS), base);
+	report("splitter, pinned flow, XDP_TX to backend", median(pinned, ROUNDS), base);
+}
+
+int main(void)
+{
+	struct canary_dp_opts opts = { .flow_entries = CANARY_FLOWS_DEFAULT };
+	struct bench b = {};
+	struct utsname un;
+	char err[256];
+
+	if (netns_private() || netns_run(bench_netns, sizeof(bench_netns) / sizeof(bench_netns[0])))
+		return 1;
+	if (canary_dp_open(&b.dp, &opts, err, sizeof(err))) {
+		fprintf(stderr, "bench: %s\n", err);
+		return 1;
+	}
+	b.bare = xdp_bare__open_and_load();
+	b.ifindex = if_nametoindex("xb0");
+	if (!b.bare || !b.ifindex) {
+		fprintf(stderr, "bench: cannot load the bare program or find xb0\n");
+		return 1;
+	}
+	uname(&un);
+	printf("xdp-canary bench: BPF_PROG_TEST_RUN on Linux %s, %ld CPUs\n\n", un.release,
+	       sysconf(_SC_NPROCESSORS_ONLN));
+	repeat_mode(&b);
+	printf("\n");
+	single_mode(&b);
+	xdp_bare__destroy(b.bare);
+	canary_dp_close(&b.dp);
+	return 0;
+}
