@@ -113,13 +113,14 @@ static __always_inline void fib_remember(struct fib_cache_entry *fc, struct xdp_
 }
 
 /*
- * @idx is the backend's be_index(), the fib_cache slot. Only answers that stay true for a while
+ * @be_idx is the backend's be_index(), which picks its fib_cache slot. Only answers that stay true for a while
  * are cached (local, forward); a missing neighbour or route is asked again every packet.
  */
 static __always_inline int fwd_to_backend(struct xdp_md *ctx, struct pkt *p,
-					  const struct flow_val *fv, __u32 idx,
+					  const struct flow_val *fv, __u32 be_idx,
 					  struct ver_stats *vs, const bool v4)
 {
+	__u32 idx = be_idx & (CANARY_FIB_CACHE_SLOTS - 1);
 	__u64 now = bpf_ktime_get_coarse_ns();
 	struct bpf_fib_lookup fib = {};
 	struct fib_cache_entry *fc;

@@ -87,7 +87,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, CANARY_MAX_SVC * CANARY_V_MAX * CANARY_MAX_BACKENDS);
+	__uint(max_entries, CANARY_FIB_CACHE_SLOTS);
 	__type(key, __u32);
 	__type(value, struct fib_cache_entry);
 } fib_cache SEC(".maps");

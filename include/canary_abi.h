@@ -78,11 +78,13 @@ struct svc_state {
 #define CANARY_FILTER_WORDS	1024
 
 /*
- * fib_cache: PERCPU_ARRAY indexed by be_index(): the FIB's answer for a backend, reused for
- * CANARY_FIB_CACHE_NS so that a pinned flow does not pay a FIB lookup per packet. Per CPU, so
- * never written by two CPUs at once; checked against the backend address and ingress interface.
+ * fib_cache: PERCPU_ARRAY of CANARY_FIB_CACHE_SLOTS, direct-mapped by be_index(): the FIB's
+ * answer for a backend, reused for CANARY_FIB_CACHE_NS so that a pinned flow does not pay a FIB
+ * lookup per packet. Per CPU, so never written by two CPUs at once; checked against the backend
+ * address and ingress interface, so two backends sharing a slot only cost lookups.
  */
 #define CANARY_FIB_CACHE_NS	100000000ULL
+#define CANARY_FIB_CACHE_SLOTS	2048	/* a power of two; 96 KiB a CPU */
 
 enum canary_fib_kind {
 	CANARY_FIB_NONE = 0,
