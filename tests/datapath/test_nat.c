@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* Golden packets: DNAT, checksums, and what the FIB's answer makes of each packet. */
+#include <errno.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -290,6 +292,29 @@ static void deleted_service_passes_untouched(void **state)
 	assert_int_equal(env_run(env, in, len, out, &out_len), XDP_REDIRECT);
 }
 
+/* A service the svc map has no room for changes nothing, not even its id's state word. */
+static void failed_service_put_changes_nothing(void **state)
+{
+	struct dp_env *env = *state;
+	struct svc_state before, st = { .weight = 10 };
+	struct test_svc svc;
+	char vip[32];
+
+	for (unsigned int i = 0; i < CANARY_MAX_SVC; i++) {
+		snprintf(vip, sizeof(vip), "10.9.%u.%u", i / 250, i % 250);
+		env_svc(env, &svc, vip, 80, IPPROTO_TCP, i, 0);
+	}
+	assert_int_equal(svc_state_read(&env->dp, 3, &before), 0);
+	assert_true(svc_put(&env->dp, &(struct svc_key){ .port = 1 }, 3, &st) < 0);
+	assert_int_equal(svc_state_read(&env->dp, 3, &st), 0);
+	assert_memory_equal(&st, &before, sizeof(st));
+	assert_int_equal(svc_put(&env->dp, &svc.key, CANARY_MAX_SVC, &st), -EINVAL);
+	st.weight = CANARY_WEIGHT_MAX + 1;
+	assert_int_equal(svc_put(&env->dp, &svc.key, 3, &st), -EINVAL);
+	assert_int_equal(svc_set_weight(&env->dp, 3, CANARY_WEIGHT_MAX + 1), -EINVAL);
+	assert_int_equal(svc_set_weight(&env->dp, 300, 5), -EINVAL);
+}
+
 #define NAT_TEST(fn) cmocka_unit_test_setup_teardown(fn, env_setup, env_teardown)
 
 static const struct CMUnitTest nat_tests[] = {
@@ -310,6 +335,7 @@ static const struct CMUnitTest nat_tests[] = {
 	NAT_TEST(empty_pool_dropped),
 	NAT_TEST(fib_cache_follows_backend_and_neighbour),
 	NAT_TEST(deleted_service_passes_untouched),
+	NAT_TEST(failed_service_put_changes_nothing),
 };
 
 const struct test_group nat_group = { "nat", nat_tests, sizeof(nat_tests) / sizeof(nat_tests[0]) };

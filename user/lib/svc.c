@@ -121,13 +121,19 @@ int svc_put(struct canary_dp *dp, const struct svc_key *key, __u32 id,
 	struct svc_val val = { .id = id };
 	struct svc_state live = *st;
 	__u32 bit = filter_bit_of(key);
+	__u64 prev;
 
 	if (id >= CANARY_MAX_SVC || !state_valid(st))
 		return -EINVAL;
 	live.flags |= CANARY_SVC_F_ACTIVE;
-	__atomic_store_n(&dp->state_words[id], state_to_word(&live), __ATOMIC_RELEASE);
-	if (bpf_map_update_elem(map_fd(dp->skel->maps.svc), key, &val, BPF_ANY))
-		return -errno;
+	prev = __atomic_exchange_n(&dp->state_words[id], state_to_word(&live), __ATOMIC_ACQ_REL);
+	if (bpf_map_update_elem(map_fd(dp->skel->maps.svc), key, &val, BPF_ANY)) {
+		int ret = -errno;
+
+		/* Nothing half-applied: the id goes back to what it was. */
+		__atomic_store_n(&dp->state_words[id], prev, __ATOMIC_RELEASE);
+		return ret;
+	}
 	/* Last: the filter bit is what lets packets reach the lookups. */
 	__atomic_fetch_or(&dp->filter_words[bit / 64], 1ULL << (bit % 64), __ATOMIC_RELEASE);
 	return 0;
