@@ -13,7 +13,7 @@ LDLIBS		:= -lbpf -lelf -lz
 BPF_CFLAGS	:= -O2 -g -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 		   -I$(BUILD) -Iinclude -Ibpf -I/usr/include/$(MULTIARCH)
 
-BPF_OBJS	:= $(BUILD)/xdp_fwd.bpf.o $(BUILD)/xdp_bare.bpf.o
+BPF_OBJS	:= $(BUILD)/canary_bpf.bpf.o $(BUILD)/xdp_bare.bpf.o
 SKELS		:= $(BPF_OBJS:.bpf.o=.skel.h)
 LIB_SRCS	:= $(wildcard user/lib/*.c)
 LIB		:= $(BUILD)/libcanary.a
@@ -38,7 +38,8 @@ $(BUILD):
 $(BUILD)/vmlinux.h: | $(BUILD)
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@
 
-$(BUILD)/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h include/*.h) $(BUILD)/vmlinux.h
+# One object holds every program, so that XDP and TC share their maps.
+$(BUILD)/canary_bpf.bpf.o: bpf/canary.bpf.c $(wildcard bpf/*.h include/*.h) $(BUILD)/vmlinux.h
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 $(BUILD)/%.bpf.o: tools/bench/%.bpf.c $(BUILD)/vmlinux.h

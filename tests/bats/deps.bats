@@ -20,7 +20,7 @@ setup() {
 }
 
 @test "build: the skeleton embeds an object with BTF for every map type that takes it" {
-	run bpftool btf dump file build/xdp_fwd.bpf.o
+	run bpftool btf dump file build/canary_bpf.bpf.o
 	[ "$status" -eq 0 ]
 	for t in svc_key svc_val svc_state flow_key flow_val pool backend override_key \
 		 ver_stats be_stats dp_stats; do

@@ -13,7 +13,7 @@
 
 #include "addr.h"
 #include "dp_tests.h"
-#include "xdp_fwd.skel.h"
+#include "canary_bpf.skel.h"
 
 static const char *const map_names[] = { "svc", "svc_state", "svc_filter", "svc_backends",
 					 "pool_empty", "flows", "overrides", "ver_stats",

@@ -12,7 +12,7 @@
 #include <bpf/libbpf.h>
 
 #include "dp.h"
-#include "xdp_fwd.skel.h"
+#include "canary_bpf.skel.h"
 
 #define BPFFS_ROOT "/sys/fs/bpf"
 
@@ -173,7 +173,7 @@ int canary_dp_open(struct canary_dp *dp, const struct canary_dp_opts *opts, char
 	int ret;
 
 	memset(dp, 0, sizeof(*dp));
-	dp->skel = xdp_fwd__open();
+	dp->skel = canary_bpf__open();
 	if (!dp->skel) {
 		ret = -errno;
 		snprintf(err, errlen, "open BPF object: %s", strerror(errno));
@@ -195,7 +195,7 @@ int canary_dp_open(struct canary_dp *dp, const struct canary_dp_opts *opts, char
 		if (ret)
 			goto fail;
 	}
-	ret = xdp_fwd__load(dp->skel);
+	ret = canary_bpf__load(dp->skel);
 	if (ret) {
 		snprintf(err, errlen, "load BPF object (pins in %s): %s",
 			 dp->pin_dir[0] ? dp->pin_dir : "-", strerror(-ret));
@@ -214,7 +214,7 @@ int canary_dp_open(struct canary_dp *dp, const struct canary_dp_opts *opts, char
 	return 0;
 fail:
 	maps_unmap(dp);
-	xdp_fwd__destroy(dp->skel);
+	canary_bpf__destroy(dp->skel);
 	dp->skel = NULL;
 	return ret;
 }
@@ -242,7 +242,7 @@ void canary_dp_close(struct canary_dp *dp)
 	if (!dp->skel)
 		return;
 	maps_unmap(dp);
-	xdp_fwd__destroy(dp->skel);
+	canary_bpf__destroy(dp->skel);
 	dp->skel = NULL;
 }
 

@@ -11,10 +11,10 @@
 
 #include "canary_abi.h"
 
-struct xdp_fwd;
+struct canary_bpf;
 
 struct canary_dp {
-	struct xdp_fwd *skel;
+	struct canary_bpf *skel;
 	__u64 *state_words;	/* svc_state, mapped: one word per service id */
 	__u64 *filter_words;	/* svc_filter, mapped */
 	char pin_dir[PATH_MAX];	/* "" when not pinned */

@@ -6,7 +6,7 @@
 #include <bpf/libbpf.h>
 
 #include "stats.h"
-#include "xdp_fwd.skel.h"
+#include "canary_bpf.skel.h"
 
 /* Every stats value is a struct of __u64 counters: sum each one over the CPUs. */
 static int percpu_sum(struct bpf_map *map, __u32 key, void *out, size_t size)

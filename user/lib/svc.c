@@ -10,7 +10,7 @@
 #include "canary_hash.h"
 #include "maglev.h"
 #include "svc.h"
-#include "xdp_fwd.skel.h"
+#include "canary_bpf.skel.h"
 
 static int map_fd(struct bpf_map *map)
 {
