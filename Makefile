@@ -10,7 +10,7 @@ CFLAGS		?= -O2 -g
 CFLAGS		+= -std=gnu11 -Wall -Wextra -Werror -Wno-missing-field-initializers \
 		   -D_GNU_SOURCE -Iinclude -Iuser -I$(BUILD) -Iuser/lib
 LDLIBS		:= -lbpf -lelf -lz
-BPF_CFLAGS	:= -O2 -g -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
+BPF_CFLAGS	:= -O2 -g -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 		   -I$(BUILD) -Iinclude -Ibpf -I/usr/include/$(MULTIARCH)
 
 BPF_OBJS	:= $(BUILD)/canary_bpf.bpf.o $(BUILD)/xdp_bare.bpf.o

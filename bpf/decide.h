@@ -84,13 +84,13 @@ static __always_inline bool pick_backend(const struct flow_key *k, __u32 svc_id,
 		return false;
 	slot = pool->maglev[slot] & (CANARY_MAX_BACKENDS - 1);
 	be = &pool->be[slot];
-	__builtin_memcpy(fv->be_addr, be->addr, 16);
-	fv->be_port = be->port;
+	__builtin_memset(fv, 0, sizeof(*fv));
+	__builtin_memcpy(fv->nat_addr, be->addr, 16);
+	fv->nat_port = be->port;
 	fv->be_slot = slot;
 	fv->version = version;
 	fv->svc_id = svc_id;
 	fv->gen = st->gen;
-	fv->reserved = 0;
 	return true;
 }
 

@@ -88,7 +88,7 @@ static __always_inline struct fib_cache_entry *fib_cached(struct xdp_md *ctx,
 	struct fib_cache_entry *fc = bpf_map_lookup_elem(&fib_cache, &idx);
 
 	if (!fc || fc->kind == CANARY_FIB_NONE || now >= fc->expires_ns ||
-	    fc->ingress != ctx->ingress_ifindex || !addr_equal(fc->addr, fv->be_addr))
+	    fc->ingress != ctx->ingress_ifindex || !addr_equal(fc->addr, fv->nat_addr))
 		return NULL;
 	if (fc->kind == CANARY_FIB_FWD && l3_len(p, v4) > fc->fits_len)
 		return NULL;	/* the full lookup checks it against the MTU */
@@ -96,12 +96,12 @@ static __always_inline struct fib_cache_entry *fib_cached(struct xdp_md *ctx,
 }
 
 static __always_inline void fib_remember(struct fib_cache_entry *fc, struct xdp_md *ctx,
-					 const struct flow_val *fv, const struct bpf_fib_lookup *fib,
+					 const __u8 *addr, const struct bpf_fib_lookup *fib,
 					 __u8 kind, __u64 now)
 {
 	if (!fc)
 		return;
-	__builtin_memcpy(fc->addr, fv->be_addr, 16);
+	__builtin_memcpy(fc->addr, addr, 16);
 	fc->expires_ns = now + CANARY_FIB_CACHE_NS;
 	fc->ingress = ctx->ingress_ifindex;
 	fc->egress = fib->ifindex;
@@ -113,41 +113,25 @@ static __always_inline void fib_remember(struct fib_cache_entry *fc, struct xdp_
 }
 
 /*
- * @be_idx is the backend's be_index(), which picks its fib_cache slot. Only answers that stay true for a while
- * are cached (local, forward); a missing neighbour or route is asked again every packet.
+ * Asks the FIB where the packet's destination is, and acts on it. Only answers that stay true
+ * for a while are remembered in @fc (when given): local, forward. A missing neighbour or route
+ * is asked again every packet.
  */
-static __always_inline int fwd_to_backend(struct xdp_md *ctx, struct pkt *p,
-					  const struct flow_val *fv, __u32 be_idx,
-					  struct ver_stats *vs, const bool v4)
+static __always_inline int fwd_by_fib(struct xdp_md *ctx, struct pkt *p, struct ver_stats *vs,
+				      struct fib_cache_entry *fc, const __u8 *addr, __u64 now,
+				      const bool v4)
 {
-	__u32 idx = be_idx & (CANARY_FIB_CACHE_SLOTS - 1);
-	__u64 now = bpf_ktime_get_coarse_ns();
 	struct bpf_fib_lookup fib = {};
-	struct fib_cache_entry *fc;
 	long rc;
-
-	if (p->vlan_tags) {
-		/* The route of a tagged frame belongs to its VLAN subinterface: let the stack decide. */
-		vs->fwd_stack++;
-		return XDP_PASS;
-	}
-	fc = fib_cached(ctx, p, fv, idx, now, v4);
-	if (fc && fc->kind == CANARY_FIB_LOCAL) {
-		vs->fwd_local++;
-		return XDP_PASS;
-	}
-	if (fc)
-		return fwd_out(ctx, p, fc->egress, fc->dmac, fc->smac, vs, v4);
 
 	fib_params_fill(&fib, p, ctx->ingress_ifindex, v4);
 	rc = bpf_fib_lookup(ctx, &fib, sizeof(fib), 0);
-	fc = bpf_map_lookup_elem(&fib_cache, &idx);
 	switch (rc) {
 	case BPF_FIB_LKUP_RET_SUCCESS:
-		fib_remember(fc, ctx, fv, &fib, CANARY_FIB_FWD, now);
+		fib_remember(fc, ctx, addr, &fib, CANARY_FIB_FWD, now);
 		return fwd_out(ctx, p, fib.ifindex, fib.dmac, fib.smac, vs, v4);
 	case BPF_FIB_LKUP_RET_NOT_FWDED:
-		fib_remember(fc, ctx, fv, &fib, CANARY_FIB_LOCAL, now);
+		fib_remember(fc, ctx, addr, &fib, CANARY_FIB_LOCAL, now);
 		vs->fwd_local++;
 		return XDP_PASS;
 	case BPF_FIB_LKUP_RET_NO_NEIGH:
@@ -157,6 +141,46 @@ static __always_inline int fwd_to_backend(struct xdp_md *ctx, struct pkt *p,
 		vs->fib_fail++;
 		return XDP_PASS;
 	}
+}
+
+/* The route of a tagged frame belongs to its VLAN subinterface: let the stack decide. */
+static __always_inline bool fwd_leave_to_stack(const struct pkt *p, struct ver_stats *vs)
+{
+	if (!p->vlan_tags)
+		return false;
+	vs->fwd_stack++;
+	return true;
+}
+
+/* @be_idx is the backend's be_index(), which picks its fib_cache slot. */
+static __always_inline int fwd_to_backend(struct xdp_md *ctx, struct pkt *p,
+					  const struct flow_val *fv, __u32 be_idx,
+					  struct ver_stats *vs, const bool v4)
+{
+	__u32 idx = be_idx & (CANARY_FIB_CACHE_SLOTS - 1);
+	__u64 now = bpf_ktime_get_coarse_ns();
+	struct fib_cache_entry *fc;
+
+	if (fwd_leave_to_stack(p, vs))
+		return XDP_PASS;
+	fc = fib_cached(ctx, p, fv, idx, now, v4);
+	if (fc && fc->kind == CANARY_FIB_LOCAL) {
+		vs->fwd_local++;
+		return XDP_PASS;
+	}
+	if (fc)
+		return fwd_out(ctx, p, fc->egress, fc->dmac, fc->smac, vs, v4);
+	fc = bpf_map_lookup_elem(&fib_cache, &idx);
+	return fwd_by_fib(ctx, p, vs, fc, fv->nat_addr, now, v4);
+}
+
+/* Replies go to clients, too many to cache for: one FIB lookup each. */
+static __always_inline int fwd_to_client(struct xdp_md *ctx, struct pkt *p, struct ver_stats *vs,
+					 const bool v4)
+{
+	if (fwd_leave_to_stack(p, vs))
+		return XDP_PASS;
+	return fwd_by_fib(ctx, p, vs, NULL, NULL, 0, v4);
 }
 
 #endif /* XDP_CANARY_FWD_H */

@@ -28,6 +28,14 @@ struct {
 	__type(value, __u64);
 } svc_filter SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, CANARY_FILTER_WORDS);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, __u64);
+} be_filter SEC(".maps");
+
 struct pool_map {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
@@ -77,6 +85,13 @@ struct {
 	__type(key, __u32);
 	__type(value, struct be_stats);
 } be_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, CANARY_MAX_SVC * CANARY_V_MAX * CANARY_HIST_MAX);
+	__type(key, __u32);
+	__type(value, struct lat_hist);
+} lat_hist SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

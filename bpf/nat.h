@@ -7,30 +7,35 @@
 #include "parse.h"
 
 /*
- * Rewrites destination address and port. The L4 checksum covers the pseudo-header, so it takes
- * the address change as well as the port change. An IPv4 UDP checksum of zero means "none" and
- * stays zero; a computed UDP checksum of zero is sent as 0xffff (RFC 768).
+ * Rewrites the destination (@dst, towards a backend) or the source (replies, back to the VIP)
+ * address and port. The L4 checksum covers the pseudo-header, so it takes the address change as
+ * well as the port change. An IPv4 UDP checksum of zero means "none" and stays zero; a computed
+ * UDP checksum of zero is sent as 0xffff (RFC 768).
  */
-static __always_inline void dnat_to_backend(struct pkt *p, const struct flow_val *fv, const bool v4)
+static __always_inline void nat_rewrite(struct pkt *p, const __u8 *addr, __u16 port,
+					const bool dst, const bool v4)
 {
-	__u16 *dport = (__u16 *)p->l4 + 1;	/* TCP and UDP both keep it at offset 2 */
-	__u16 new_port = bpf_htons(fv->be_port);
+	__u16 *l4port = (__u16 *)p->l4 + (dst ? 1 : 0);	/* same offsets in TCP and UDP */
+	__u16 new_port = bpf_htons(port);
 	bool udp = p->key.proto == IPPROTO_UDP;
 	__u32 delta;
 	__u16 check;
 
 	if (v4) {
-		__be32 new_addr = *(__be32 *)&fv->be_addr[12];
+		__be32 *a = dst ? &p->ip4->daddr : &p->ip4->saddr;
+		__be32 new_addr = *(__be32 *)&addr[12];
 
-		delta = csum_delta(0, (__u16 *)&p->ip4->daddr, (__u16 *)&new_addr, 2);
+		delta = csum_delta(0, (__u16 *)a, (__u16 *)&new_addr, 2);
 		p->ip4->check = csum_apply(p->ip4->check, delta);
-		p->ip4->daddr = new_addr;
+		*a = new_addr;
 	} else {
-		delta = csum_delta(0, (__u16 *)&p->ip6->daddr, (__u16 *)fv->be_addr, 8);
-		__builtin_memcpy(&p->ip6->daddr, fv->be_addr, 16);
+		struct in6_addr *a = dst ? &p->ip6->daddr : &p->ip6->saddr;
+
+		delta = csum_delta(0, (__u16 *)a, (__u16 *)addr, 8);
+		__builtin_memcpy(a, addr, 16);
 	}
-	delta = csum_delta(delta, dport, &new_port, 1);
-	*dport = new_port;
+	delta = csum_delta(delta, l4port, &new_port, 1);
+	*l4port = new_port;
 
 	if (udp && v4 && *p->l4_csum == 0)
 		return;

@@ -17,6 +17,10 @@
 #define IP_MF		0x2000
 #define IP_OFFSET	0x1fff
 #define NEXTHDR_FRAG	44
+#define TCP_FIN		0x01
+#define TCP_SYN		0x02
+#define TCP_RST		0x04
+#define TCP_ACK		0x10
 #define VLAN_MAX_DEPTH	2
 
 /* parse_packet() returns an enum canary_dp_reason, or one of these. */
@@ -38,6 +42,9 @@ struct pkt {
 	struct ipv6hdr *ip6;	/* IPv6 packets */
 	void *l4;
 	__u16 *l4_csum;
+	void *payload;		/* the first byte after the L4 header */
+	__u16 payload_len;	/* bytes of data the headers say the packet carries */
+	__u8 tcp_flags;
 	__u8 vlan_tags;
 	struct flow_key key;
 };
@@ -148,6 +155,9 @@ static __always_inline int parse_l4(struct pkt *p, const bool v4)
 		p->key.sport = bpf_ntohs(th->source);
 		p->key.dport = bpf_ntohs(th->dest);
 		p->l4_csum = &th->check;
+		p->tcp_flags = ((__u8 *)th)[13];
+		p->payload = (void *)th + th->doff * 4;
+		p->payload_len = l4_len(p, v4) - th->doff * 4;
 		return PARSE_OK;
 	} else {
 		struct udphdr *uh = p->l4;
@@ -159,6 +169,8 @@ static __always_inline int parse_l4(struct pkt *p, const bool v4)
 		p->key.sport = bpf_ntohs(uh->source);
 		p->key.dport = bpf_ntohs(uh->dest);
 		p->l4_csum = &uh->check;
+		p->payload = uh + 1;
+		p->payload_len = bpf_ntohs(uh->len) - sizeof(*uh);
 		return PARSE_OK;
 	}
 }

@@ -39,6 +39,7 @@ enum canary_hash_mode {
 enum canary_svc_flags {
 	CANARY_SVC_F_ACTIVE = 1 << 0,		/* the service exists: clear it to retire the id */
 	CANARY_SVC_F_OVERRIDES = 1 << 1,	/* the overrides trie has entries for this service */
+	CANARY_SVC_F_HTTP = 1 << 2,		/* HTTP/1.x: read response status lines, time them */
 };
 
 /* svc: HASH, service key -> svc_val: which id a VIP has. Consulted for new flows only. */
@@ -124,7 +125,11 @@ struct pool {
 	__u8 maglev[CANARY_MAGLEV_SIZE];		/* Maglev lookup table: slot numbers */
 };
 
-/* flows: LRU_HASH shared by every CPU. The key is the packet's own tuple (client to VIP). */
+/*
+ * flows: LRU_HASH shared by every CPU. A connection has two entries, each keyed by a packet's own
+ * tuple: the forward one (client to VIP) and the reply one (backend to client). The reply entry
+ * also holds the connection's state, which both directions update.
+ */
 struct flow_key {
 	__u8 src[16];
 	__u8 dst[16];
@@ -134,14 +139,27 @@ struct flow_key {
 	__u8 pad[3];
 } CANARY_WORD_ALIGNED;
 
+enum canary_flow_flags {
+	CANARY_FLOW_REPLY = 1 << 0,		/* a reply entry: backend to client */
+	CANARY_FLOW_SYNACK = 1 << 1,		/* the backend answered the SYN */
+	CANARY_FLOW_FIN_CLIENT = 1 << 2,
+	CANARY_FLOW_FIN_BACKEND = 1 << 3,
+	CANARY_FLOW_CLOSED = 1 << 4,		/* FIN both ways: a new SYN starts a new flow */
+	CANARY_FLOW_REQ_PENDING = 1 << 5,	/* http: a request went, its response has not come */
+	CANARY_FLOW_SYN_LATE = 1 << 6,		/* counted as a SYN timeout already */
+};
+
 struct flow_val {
-	__u8 be_addr[16];
-	__u16 be_port;
+	__u8 nat_addr[16];	/* forward entry: the backend; reply entry: the VIP */
+	__u16 nat_port;
 	__u8 version;		/* enum canary_version */
 	__u8 be_slot;
 	__u32 svc_id;
 	__u32 gen;		/* svc_state.gen when the flow was decided */
-	__u32 reserved;
+	__u32 flags;		/* enum canary_flow_flags; changed with atomic operations */
+	__u64 syn_ns;		/* reply entry: when the first packet (the SYN) went to the backend */
+	__u64 req_ns;		/* reply entry, http: when the pending request's first byte went */
+	__u64 last_ns;		/* last packet of this direction, to a second (idle UDP expiry) */
 };
 
 /* overrides: LPM_TRIE. prefixlen counts the 32 bits of svc_id plus the address bits. */
@@ -170,6 +188,37 @@ struct ver_stats {
 	__u64 fib_fail;		/* no route, or forwarding off, MTU: passed to the stack */
 	__u64 redirect_fail;	/* egress interface not in tx_ports: passed to the stack */
 	__u64 no_backend;	/* dropped: the version's pool is empty */
+	__u64 reply_packets;	/* backend to client, rewritten to come from the VIP */
+	__u64 reply_bytes;
+	__u64 rst_refused;	/* backend answered the SYN with a RST: connection refused */
+	__u64 rst_midflow;	/* backend reset an established connection */
+	__u64 syn_timeout;	/* backend left a SYN unanswered past the SYN timeout */
+	__u64 icmp_unreach;	/* backend sent ICMP destination/port unreachable for a flow */
+	__u64 http_responses;	/* http: first segments of responses seen */
+	__u64 http_4xx;
+	__u64 http_5xx;
+	__u64 http_unparsed;	/* http: a response that does not start with an HTTP/1.x status */
+	__u64 flows_closed;	/* FIN both ways, or RST */
+	__u64 flows_expired;	/* idle UDP flows decided again */
+};
+
+/*
+ * lat_hist: PERCPU_ARRAY indexed by hist_index(id, version, kind): log2 histograms of
+ * microseconds. Bucket 0 counts 0-1 us, bucket i (1..CANARY_HIST_BUCKETS-2) counts
+ * [2^i, 2^(i+1)) us, the last bucket everything from 2^(CANARY_HIST_BUCKETS-1) us (134 s) up.
+ */
+#define CANARY_HIST_BUCKETS	28
+
+enum canary_hist_kind {
+	CANARY_HIST_HANDSHAKE = 0,	/* SYN forwarded to SYN-ACK seen */
+	CANARY_HIST_TTFB = 1,		/* http: first request byte forwarded to first response byte */
+	CANARY_HIST_MAX,
+};
+
+struct lat_hist {
+	__u64 count;
+	__u64 sum_us;
+	__u64 bucket[CANARY_HIST_BUCKETS];
 };
 
 /* be_stats: PERCPU_ARRAY indexed by be_index(id, version, slot). */
@@ -185,6 +234,7 @@ enum canary_dp_reason {
 	CANARY_DP_TRUNCATED = 1,	/* shorter than its own headers */
 	CANARY_DP_BAD_HEADER = 2,	/* IHL < 5, total length, TCP data offset, UDP length */
 	CANARY_DP_VLAN_DEPTH = 3,	/* more than two VLAN tags */
+	CANARY_DP_REPLY_NO_FLOW = 4,	/* from a backend address and port, but no flow knows it */
 	CANARY_DP_MAX,
 };
 
@@ -195,9 +245,19 @@ struct dp_stats {
 
 /* tx_ports: DEVMAP_HASH, ifindex -> ifindex: the interfaces the datapath may redirect to. */
 
+/*
+ * be_filter: like svc_filter, for replies: one bit per canary_filter_bit(backend, port, 0). Bits
+ * are set when a pool is published and never cleared: a stale bit costs a lookup, no more.
+ */
+
 static inline __u32 pool_index(__u32 svc_id, __u32 version)
 {
 	return svc_id * CANARY_V_MAX + version;
+}
+
+static inline __u32 hist_index(__u32 svc_id, __u32 version, __u32 kind)
+{
+	return pool_index(svc_id, version) * CANARY_HIST_MAX + kind;
 }
 
 static inline __u32 be_index(__u32 svc_id, __u32 version, __u32 slot)

@@ -29,7 +29,7 @@
 #define MAC_XC0		{ 0x02, 0, 0, 0, 0, 0x01 }
 #define MAC_XC2		{ 0x02, 0, 0, 0, 0, 0x02 }
 #define MAC_ONLINK	{ 0x02, 0, 0, 0, 0xbe, 0x50 }
-#define TEST_FLOWS	131072
+#define TEST_FLOWS	262144
 
 struct dp_env {
 	struct canary_dp dp;

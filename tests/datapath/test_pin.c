@@ -15,7 +15,7 @@
 #include "dp_tests.h"
 #include "canary_bpf.skel.h"
 
-static const char *const map_names[] = { "svc", "svc_state", "svc_filter", "svc_backends",
+static const char *const map_names[] = { "svc", "svc_state", "svc_filter", "be_filter", "svc_backends", "lat_hist",
 					 "pool_empty", "flows", "overrides", "ver_stats",
 					 "be_stats", "dp_stats", "fib_cache", "tx_ports" };
 

@@ -11,6 +11,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "attach.h"
 #include "dp.h"
 #include "canary_bpf.skel.h"
 
@@ -100,6 +101,8 @@ static int pins_reuse(struct canary_dp *dp, char *err, size_t errlen)
 		return ret;
 	}
 	bpf_object__for_each_map(map, dp->skel->obj) {
+		if (bpf_map__is_internal(map))
+			continue;	/* load-time settings belong to each load */
 		if (pin_path_of(dp, map, path, sizeof(path))) {
 			snprintf(err, errlen, "pin path under %s: name too long", dp->pin_dir);
 			return -ENAMETOOLONG;
@@ -120,6 +123,8 @@ static int pins_create(struct canary_dp *dp, char *err, size_t errlen)
 	int ret;
 
 	bpf_object__for_each_map(map, dp->skel->obj) {
+		if (bpf_map__is_internal(map))
+			continue;
 		if (pin_path_of(dp, map, path, sizeof(path)))
 			return -ENAMETOOLONG;
 		if (stat(path, &st) == 0)
@@ -162,8 +167,11 @@ static void maps_unmap(struct canary_dp *dp)
 		munmap(dp->state_words, mapped_size(dp->skel->maps.svc_state));
 	if (dp->filter_words)
 		munmap(dp->filter_words, mapped_size(dp->skel->maps.svc_filter));
+	if (dp->be_filter_words)
+		munmap(dp->be_filter_words, mapped_size(dp->skel->maps.be_filter));
 	dp->state_words = NULL;
 	dp->filter_words = NULL;
+	dp->be_filter_words = NULL;
 }
 
 int canary_dp_open(struct canary_dp *dp, const struct canary_dp_opts *opts, char *err,
@@ -179,6 +187,10 @@ int canary_dp_open(struct canary_dp *dp, const struct canary_dp_opts *opts, char
 		snprintf(err, errlen, "open BPF object: %s", strerror(errno));
 		return ret;
 	}
+	if (opts && opts->syn_timeout_ns)
+		dp->skel->rodata->cfg_syn_timeout_ns = opts->syn_timeout_ns;
+	if (opts && opts->udp_idle_ns)
+		dp->skel->rodata->cfg_udp_idle_ns = opts->udp_idle_ns;
 	ret = bpf_map__set_max_entries(dp->skel->maps.flows, flows);
 	if (ret) {
 		snprintf(err, errlen, "size flows map to %u: %s", flows, strerror(-ret));
@@ -209,6 +221,8 @@ int canary_dp_open(struct canary_dp *dp, const struct canary_dp_opts *opts, char
 	ret = map_mmap(dp->skel->maps.svc_state, &dp->state_words, err, errlen);
 	if (!ret)
 		ret = map_mmap(dp->skel->maps.svc_filter, &dp->filter_words, err, errlen);
+	if (!ret)
+		ret = map_mmap(dp->skel->maps.be_filter, &dp->be_filter_words, err, errlen);
 	if (ret)
 		goto fail;
 	return 0;
@@ -227,6 +241,8 @@ int canary_dp_unpin(struct canary_dp *dp)
 	struct bpf_map *map;
 
 	bpf_object__for_each_map(map, dp->skel->obj) {
+		if (bpf_map__is_internal(map))
+			continue;
 		if (pin_path_of(dp, map, path, sizeof(path)))
 			return -ENAMETOOLONG;
 		if (unlink(path) && errno != ENOENT)
@@ -241,6 +257,7 @@ void canary_dp_close(struct canary_dp *dp)
 {
 	if (!dp->skel)
 		return;
+	canary_dp_detach_all(dp);
 	maps_unmap(dp);
 	canary_bpf__destroy(dp->skel);
 	dp->skel = NULL;

@@ -13,16 +13,31 @@
 
 struct canary_bpf;
 
+#define CANARY_MAX_ATTACH	16
+
+/* A program attached to an interface, by a link (XDP, TCX) or a clsact filter. */
+struct canary_attach {
+	__u32 ifindex;
+	int link_fd;		/* -1 for a clsact filter */
+	__u32 tc_handle;	/* clsact filter */
+	__u32 tc_priority;
+};
+
 struct canary_dp {
 	struct canary_bpf *skel;
 	__u64 *state_words;	/* svc_state, mapped: one word per service id */
 	__u64 *filter_words;	/* svc_filter, mapped */
+	__u64 *be_filter_words;	/* be_filter, mapped */
+	struct canary_attach attached[CANARY_MAX_ATTACH];
+	int nattached;
 	char pin_dir[PATH_MAX];	/* "" when not pinned */
 };
 
 struct canary_dp_opts {
 	const char *pin_dir;	/* NULL: do not pin; else reuse the maps pinned there, or pin them */
 	__u32 flow_entries;	/* 0: CANARY_FLOWS_DEFAULT */
+	__u64 syn_timeout_ns;	/* 0: 3 s */
+	__u64 udp_idle_ns;	/* 0: 30 s */
 };
 
 /* Mounts bpffs on /sys/fs/bpf unless one is there already. */

@@ -51,6 +51,15 @@ int stats_backend(struct canary_dp *dp, __u32 svc_id, __u8 version, __u32 slot,
 			  sizeof(*out));
 }
 
+int stats_hist(struct canary_dp *dp, __u32 svc_id, __u8 version, enum canary_hist_kind kind,
+	       struct lat_hist *out)
+{
+	if (svc_id >= CANARY_MAX_SVC || version >= CANARY_V_MAX || kind >= CANARY_HIST_MAX)
+		return -EINVAL;
+	return percpu_sum(dp->skel->maps.lat_hist, hist_index(svc_id, version, kind), out,
+			  sizeof(*out));
+}
+
 int stats_passed(struct canary_dp *dp, enum canary_dp_reason reason, struct dp_stats *out)
 {
 	if (reason >= CANARY_DP_MAX)

@@ -11,6 +11,9 @@ int stats_ver(struct canary_dp *dp, __u32 svc_id, __u8 version, struct ver_stats
 int stats_backend(struct canary_dp *dp, __u32 svc_id, __u8 version, __u32 slot,
 		  struct be_stats *out);
 
+int stats_hist(struct canary_dp *dp, __u32 svc_id, __u8 version, enum canary_hist_kind kind,
+	       struct lat_hist *out);
+
 int stats_passed(struct canary_dp *dp, enum canary_dp_reason reason, struct dp_stats *out);
 
 #endif /* XDP_CANARY_STATS_H */

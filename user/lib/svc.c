@@ -208,6 +208,17 @@ static int pool_map_create(struct canary_dp *dp)
 	return fd < 0 ? -errno : fd;
 }
 
+/* Lets replies from these backends reach the reply path; bits are never cleared. */
+static void be_filter_add(struct canary_dp *dp, const struct backend *be, unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++) {
+		__u32 bit = canary_filter_bit(be[i].addr, be[i].port, 0);
+
+		__atomic_fetch_or(&dp->be_filter_words[bit / 64], 1ULL << (bit % 64),
+				  __ATOMIC_RELEASE);
+	}
+}
+
 int pool_publish(struct canary_dp *dp, __u32 svc_id, __u8 version, const struct backend *be,
 		 unsigned int n)
 {
@@ -221,6 +232,7 @@ int pool_publish(struct canary_dp *dp, __u32 svc_id, __u8 version, const struct 
 	if (!pool)
 		return -ENOMEM;
 	pool->count = n;
+	be_filter_add(dp, be, n);	/* before the pool: a reply must never beat its filter bit */
 	if (n) {
 		memcpy(pool->be, be, n * sizeof(*be));
 		ret = maglev_build(pool->maglev, CANARY_MAGLEV_SIZE, be, n);

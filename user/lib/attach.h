@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* Attaching the datapath's programs to interfaces, and detaching them. */
+#ifndef XDP_CANARY_ATTACH_H
+#define XDP_CANARY_ATTACH_H
+
+#include <stddef.h>
+
+#include "dp.h"
+
+enum canary_xdp_mode {
+	CANARY_XDP_NATIVE,
+	CANARY_XDP_GENERIC,	/* the driver has no XDP: the kernel runs it on the skb */
+};
+
+enum canary_tc_mode {
+	CANARY_TC_TCX,		/* a TCX link (Linux 6.6 and later) */
+	CANARY_TC_CLSACT,	/* a clsact qdisc with a cls_bpf filter */
+};
+
+/* The forward and remote-reply program, by a link; says in @mode which mode the kernel chose. */
+int canary_attach_xdp(struct canary_dp *dp, unsigned int ifindex, enum canary_xdp_mode *mode,
+		      char *err, size_t errlen);
+
+/* The local-reply program on egress: TCX where the kernel has it, else clsact. */
+int canary_attach_tc(struct canary_dp *dp, unsigned int ifindex, enum canary_tc_mode *mode,
+		     char *err, size_t errlen);
+
+void canary_dp_detach_all(struct canary_dp *dp);
+
+const char *canary_xdp_mode_name(enum canary_xdp_mode mode);
+const char *canary_tc_mode_name(enum canary_tc_mode mode);
+
+#endif /* XDP_CANARY_ATTACH_H */
