@@ -8,6 +8,7 @@
 #include <bpf/bpf.h>
 
 #include "addr.h"
+#include "canary_bpf.skel.h"
 #include "env.h"
 #include "netns.h"
 
@@ -26,6 +27,8 @@ static const char *const netns_script[] = {
 	"ip -6 route add unreachable 2001:db8:ff::/48",
 	"ip neigh add 198.51.100.50 lladdr 02:00:00:00:be:50 dev xc0 nud permanent",
 	"ip -6 neigh add 2001:db8:1::50 lladdr 02:00:00:00:be:50 dev xc0 nud permanent",
+	"ip neigh add 198.51.100.7 lladdr 02:00:00:00:c1:07 dev xc0 nud permanent",
+	"ip -6 neigh add 2001:db8:1::7 lladdr 02:00:00:00:c1:07 dev xc0 nud permanent",
 	"sysctl -qw net.ipv4.ip_forward=1",
 	"sysctl -qw net.ipv6.conf.all.forwarding=1",
 };
@@ -48,25 +51,34 @@ int env_netns_setup(void)
 	return 0;
 }
 
-int env_setup(void **state)
+int env_open(struct dp_env *env, const struct canary_dp_opts *opts)
 {
-	struct canary_dp_opts opts = { .flow_entries = TEST_FLOWS };
-	struct dp_env *env = calloc(1, sizeof(*env));
+	struct canary_dp_opts defaults = { .flow_entries = TEST_FLOWS };
 	char err[256];
 
-	if (!env)
-		return -1;
-	if (canary_dp_open(&env->dp, &opts, err, sizeof(err))) {
+	if (canary_dp_open(&env->dp, opts ? opts : &defaults, err, sizeof(err))) {
 		fprintf(stderr, "env: %s\n", err);
-		free(env);
 		return -1;
 	}
 	env->prog_fd = canary_dp_prog_fd(&env->dp);
 	env->if_client = if_nametoindex("xc0");
 	env->if_backend = if_nametoindex("xc2");
-	if (!env->if_client || !env->if_backend || tx_port_add(&env->dp, env->if_backend)) {
+	if (!env->if_client || !env->if_backend || tx_port_add(&env->dp, env->if_backend) ||
+	    tx_port_add(&env->dp, env->if_client)) {
 		fprintf(stderr, "env: test interfaces missing\n");
 		canary_dp_close(&env->dp);
+		return -1;
+	}
+	return 0;
+}
+
+int env_setup(void **state)
+{
+	struct dp_env *env = calloc(1, sizeof(*env));
+
+	if (!env)
+		return -1;
+	if (env_open(env, NULL)) {
 		free(env);
 		return -1;
 	}
@@ -85,7 +97,28 @@ int env_teardown(void **state)
 
 __u32 env_run(struct dp_env *env, const __u8 *in, size_t len, __u8 *out, __u32 *out_len)
 {
-	struct xdp_md ctx = { .data_end = len, .ingress_ifindex = env->if_client };
+	return env_run_from(env, env->if_client, in, len, out, out_len);
+}
+
+__u32 env_run_tc(struct dp_env *env, const __u8 *in, size_t len, __u8 *out, __u32 *out_len)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts,
+		    .data_in = in,
+		    .data_size_in = len,
+		    .data_out = out,
+		    .data_size_out = PKT_MAX,
+		    .repeat = 1);
+
+	assert_int_equal(bpf_prog_test_run_opts(bpf_program__fd(env->dp.skel->progs.tc_canary_reply),
+						&opts), 0);
+	*out_len = opts.data_size_out;
+	return opts.retval;
+}
+
+__u32 env_run_from(struct dp_env *env, __u32 ifindex, const __u8 *in, size_t len, __u8 *out,
+		   __u32 *out_len)
+{
+	struct xdp_md ctx = { .data_end = len, .ingress_ifindex = ifindex };
 	LIBBPF_OPTS(bpf_test_run_opts, opts,
 		    .data_in = in,
 		    .data_size_in = len,

@@ -5,6 +5,7 @@
  *
  *   xc0 02:00:00:00:00:01  198.51.100.1/24  2001:db8:1::1/64  clients arrive here
  *       neighbour 198.51.100.50 / 2001:db8:1::50 = MAC_ONLINK    (backend on the client side)
+ *       neighbour 198.51.100.7 / 2001:db8:1::7 = MAC_CLIENT       (a client, for replies)
  *   xc2 02:00:00:00:00:02  192.0.2.1/24     2001:db8:2::1/64  backend subnet
  *       neighbours 192.0.2.10-29 / 2001:db8:2::10-29 = 02:00:00:00:be:NN
  *   lo  203.0.113.1, 2001:db8:3::1                            local backend
@@ -29,6 +30,7 @@
 #define MAC_XC0		{ 0x02, 0, 0, 0, 0, 0x01 }
 #define MAC_XC2		{ 0x02, 0, 0, 0, 0, 0x02 }
 #define MAC_ONLINK	{ 0x02, 0, 0, 0, 0xbe, 0x50 }
+#define MAC_CLIENT	{ 0x02, 0, 0, 0, 0xc1, 0x07 }
 #define TEST_FLOWS	262144
 
 struct dp_env {
@@ -49,10 +51,20 @@ int env_netns_setup(void);
 
 /* cmocka setup/teardown: a freshly loaded, unpinned datapath in *state. */
 int env_setup(void **state);
+
+/* Loads a datapath with @opts (NULL: the tests' defaults) into @env. */
+int env_open(struct dp_env *env, const struct canary_dp_opts *opts);
 int env_teardown(void **state);
 
-/* Runs one packet through the program; returns the XDP verdict. */
+/* Runs one packet through the XDP program as if it came in on xc0; returns the verdict. */
 __u32 env_run(struct dp_env *env, const __u8 *in, size_t len, __u8 *out, __u32 *out_len);
+
+/* The same, coming in on @ifindex. */
+__u32 env_run_from(struct dp_env *env, __u32 ifindex, const __u8 *in, size_t len, __u8 *out,
+		   __u32 *out_len);
+
+/* Runs one packet through the TC egress program; returns its verdict. */
+__u32 env_run_tc(struct dp_env *env, const __u8 *in, size_t len, __u8 *out, __u32 *out_len);
 
 /* Declares a service and publishes it; the pools stay as they are. */
 void env_svc(struct dp_env *env, struct test_svc *svc, const char *vip, __u16 port, __u8 proto,

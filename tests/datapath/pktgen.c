@@ -156,7 +156,7 @@ static void put_l4(const struct pkt_spec *s, __u8 *l4, size_t l4_len)
 	__u16 check;
 
 	for (size_t i = 0; i < s->payload_len; i++)
-		l4[hlen + i] = (__u8)(0x41 + i % 26);
+		l4[hlen + i] = s->payload ? (__u8)s->payload[i] : (__u8)(0x41 + i % 26);
 	if (s->proto == IPPROTO_ICMP) {
 		l4[0] = 8;	/* echo request */
 		put16(l4 + 2, (__u16)~fold(sum16(l4, l4_len, 0)));

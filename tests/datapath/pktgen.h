@@ -27,7 +27,8 @@ struct pkt_spec {
 	bool v6_frag_hdr;	/* IPv6: insert a fragment header */
 	bool udp_no_csum;	/* IPv4 UDP: checksum 0 ("none") */
 	__u8 tcp_flags;		/* 0: SYN */
-	size_t payload_len;	/* bytes of a fixed pattern after the L4 header */
+	size_t payload_len;	/* bytes after the L4 header: a fixed pattern, or payload */
+	const char *payload;	/* NULL: the pattern */
 };
 
 /* Fills @s with a plain IPv4 (or IPv6) packet from @src:@sport to @dst:@dport. */

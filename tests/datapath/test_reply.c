@@ -1,0 +1,403 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * Connections through the splitter: replies rewritten back to the VIP (XDP for remote backends,
+ * TC egress for local ones), TCP lifecycle, HTTP status lines, latency, errors.
+ */
+#include <netinet/in.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/bpf.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "addr.h"
+#include "canary_bpf.skel.h"
+#include "dp_tests.h"
+#include "stats.h"
+
+#define SVC	6
+#define F_FIN	0x01
+#define F_SYN	0x02
+#define F_RST	0x04
+#define F_PSH	0x08
+#define F_ACK	0x10
+
+static const __u8 mac_xc0[6] = MAC_XC0;
+static const __u8 mac_client[6] = MAC_CLIENT;
+
+/* One connection: client to VIP, served by one backend. */
+struct conv {
+	struct dp_env *env;
+	const char *client, *vip, *backend;
+	__u16 cport, vport, bport;
+	__u8 proto;
+	bool local;		/* the backend is on this host: replies go through TC egress */
+};
+
+static struct pkt_spec conv_spec(const struct conv *c, bool from_client, __u8 flags,
+				 const char *payload)
+{
+	struct pkt_spec s;
+
+	if (from_client)
+		pkt_spec_init(&s, c->client, c->cport, c->vip, c->vport, c->proto);
+	else
+		pkt_spec_init(&s, c->backend, c->bport, c->client, c->cport, c->proto);
+	s.tcp_flags = flags;
+	s.payload = payload;
+	s.payload_len = payload ? strlen(payload) : 0;
+	return s;
+}
+
+static void conv_start(struct conv *c, struct dp_env *env, __u32 svc_flags)
+{
+	const char *backends[] = { c->backend };
+	struct test_svc svc;
+
+	c->env = env;
+	env_svc(env, &svc, c->vip, c->vport, c->proto, SVC, 0);
+	svc.st.flags |= svc_flags;
+	env_svc_update(env, &svc);
+	env_pool(env, &svc, CANARY_V_STABLE, backends, 1, c->bport);
+}
+
+static __u32 client_sends(struct conv *c, __u8 flags, const char *payload)
+{
+	struct pkt_spec s = conv_spec(c, true, flags, payload);
+	__u8 in[PKT_MAX], out[PKT_MAX];
+	__u32 out_len;
+
+	return env_run(c->env, in, pkt_build(&s, in), out, &out_len);
+}
+
+/* The backend's packet through the reply path; @out gets what leaves. */
+static __u32 backend_sends(struct conv *c, __u8 flags, const char *payload, __u8 *out,
+			   __u32 *out_len)
+{
+	struct pkt_spec s = conv_spec(c, false, flags, payload);
+	__u8 in[PKT_MAX];
+	size_t len = pkt_build(&s, in);
+
+	if (c->local)
+		return env_run_tc(c->env, in, len, out, out_len);
+	return env_run_from(c->env, c->env->if_backend, in, len, out, out_len);
+}
+
+static void backend_says(struct conv *c, __u8 flags, const char *payload)
+{
+	__u8 out[PKT_MAX];
+	__u32 out_len;
+
+	backend_sends(c, flags, payload, out, &out_len);
+}
+
+static struct ver_stats conv_stats(struct conv *c)
+{
+	struct ver_stats vs;
+
+	assert_int_equal(stats_ver(&c->env->dp, SVC, CANARY_V_STABLE, &vs), 0);
+	return vs;
+}
+
+static __u64 hist_count(struct conv *c, enum canary_hist_kind kind)
+{
+	struct lat_hist h;
+	__u64 sum = 0;
+
+	assert_int_equal(stats_hist(&c->env->dp, SVC, CANARY_V_STABLE, kind, &h), 0);
+	for (int b = 0; b < CANARY_HIST_BUCKETS; b++)
+		sum += h.bucket[b];
+	assert_int_equal(sum, h.count);
+	return h.count;
+}
+
+static bool flow_present(struct conv *c, bool forward)
+{
+	struct pkt_spec s = conv_spec(c, forward, 0, NULL);
+	struct flow_key k = { .proto = c->proto };
+	struct flow_val v;
+
+	memcpy(k.src, s.saddr, 16);
+	memcpy(k.dst, s.daddr, 16);
+	k.sport = s.sport;
+	k.dport = s.dport;
+	return bpf_map_lookup_elem(bpf_map__fd(c->env->dp.skel->maps.flows), &k, &v) == 0;
+}
+
+/*
+ * The golden reply: the backend's packet, now from the VIP. Forwarded by XDP, it also has the
+ * client's MAC and one hop less; TC egress leaves both to the stack.
+ */
+static void golden_reply(struct conv *c, __u8 flags, __u32 want_action)
+{
+	struct pkt_spec exp = conv_spec(c, false, flags, NULL);
+	__u8 out[PKT_MAX], want[PKT_MAX];
+	__u32 out_len;
+
+	assert_int_equal(backend_sends(c, flags, NULL, out, &out_len), want_action);
+	assert_int_equal(addr_parse(c->vip, exp.saddr), 0);
+	exp.sport = c->vport;
+	if (!c->local) {
+		memcpy(exp.dmac, mac_client, 6);
+		memcpy(exp.smac, mac_xc0, 6);
+		exp.ttl = 63;
+	}
+	assert_packet_equal(out, out_len, want, pkt_build(&exp, want));
+	assert_true(pkt_csums_ok(out, out_len));
+}
+
+static void v4_tcp_reply_remote(void **state)
+{
+	struct conv c = { .client = "198.51.100.7", .vip = "198.51.100.100",
+			  .backend = "192.0.2.10", 40000, 80, 8080, IPPROTO_TCP };
+
+	conv_start(&c, *state, 0);
+	assert_int_equal(client_sends(&c, F_SYN, NULL), XDP_REDIRECT);
+	golden_reply(&c, F_SYN | F_ACK, XDP_REDIRECT);
+	assert_int_equal(conv_stats(&c).reply_packets, 1);
+	assert_int_equal(hist_count(&c, CANARY_HIST_HANDSHAKE), 1);
+}
+
+static void v6_udp_reply_remote(void **state)
+{
+	struct conv c = { .client = "2001:db8:1::7", .vip = "2001:db8:1::100",
+			  .backend = "2001:db8:2::10", 5000, 53, 5353, IPPROTO_UDP };
+
+	conv_start(&c, *state, 0);
+	assert_int_equal(client_sends(&c, 0, NULL), XDP_REDIRECT);
+	golden_reply(&c, 0, XDP_REDIRECT);
+	assert_int_equal(conv_stats(&c).reply_packets, 1);
+}
+
+static void v4_tcp_reply_local_tc(void **state)
+{
+	struct conv c = { .client = "198.51.100.7", .vip = "198.51.100.100",
+			  .backend = "203.0.113.1", 40000, 80, 8080, IPPROTO_TCP, .local = true };
+
+	conv_start(&c, *state, 0);
+	assert_int_equal(client_sends(&c, F_SYN, NULL), XDP_PASS);
+	assert_int_equal(conv_stats(&c).fwd_local, 1);
+	golden_reply(&c, F_SYN | F_ACK, 0 /* TC_ACT_OK */);
+	assert_int_equal(hist_count(&c, CANARY_HIST_HANDSHAKE), 1);
+}
+
+static void v6_udp_reply_local_tc(void **state)
+{
+	struct conv c = { .client = "2001:db8:1::7", .vip = "2001:db8:1::100",
+			  .backend = "2001:db8:3::1", 5000, 53, 5353, IPPROTO_UDP, .local = true };
+
+	conv_start(&c, *state, 0);
+	assert_int_equal(client_sends(&c, 0, NULL), XDP_PASS);
+	golden_reply(&c, 0, 0);
+	assert_int_equal(conv_stats(&c).reply_packets, 1);
+}
+
+static void v4_udp_reply_keeps_zero_checksum(void **state)
+{
+	struct conv c = { .client = "198.51.100.7", .vip = "198.51.100.100",
+			  .backend = "203.0.113.1", 5000, 53, 5353, IPPROTO_UDP, .local = true };
+	struct pkt_spec s;
+	__u8 in[PKT_MAX], out[PKT_MAX];
+	__u32 out_len;
+	size_t l4;
+
+	conv_start(&c, *state, 0);
+	client_sends(&c, 0, NULL);
+	s = conv_spec(&c, false, 0, NULL);
+	s.udp_no_csum = true;
+	l4 = pkt_l4_offset(&s);
+	assert_int_equal(env_run_tc(c.env, in, pkt_build(&s, in), out, &out_len), 0);
+	assert_int_equal(out[l4 + 6] | out[l4 + 7], 0);
+	assert_int_equal(out[l4] << 8 | out[l4 + 1], 53);
+}
+
+static void rst_answering_syn_is_refused(void **state)
+{
+	struct conv c = { .client = "198.51.100.7", .vip = "198.51.100.100",
+			  .backend = "192.0.2.10", 40001, 80, 8080, IPPROTO_TCP };
+	struct ver_stats vs;
+
+	conv_start(&c, *state, 0);
+	client_sends(&c, F_SYN, NULL);
+	golden_reply(&c, F_RST | F_ACK, XDP_REDIRECT);
+	vs = conv_stats(&c);
+	assert_int_equal(vs.rst_refused, 1);
+	assert_int_equal(vs.rst_midflow, 0);
+	assert_int_equal(vs.flows_closed, 1);
+	assert_false(flow_present(&c, true));
+	assert_false(flow_present(&c, false));
+}
+
+static void rst_after_handshake_is_midflow(void **state)
+{
+	struct conv c = { .client = "2001:db8:1::7", .vip = "2001:db8:1::100",
+			  .backend = "2001:db8:3::1", 40002, 80, 8080, IPPROTO_TCP, .local = true };
+	struct ver_stats vs;
+
+	conv_start(&c, *state, 0);
+	client_sends(&c, F_SYN, NULL);
+	backend_says(&c, F_SYN | F_ACK, NULL);
+	client_sends(&c, F_ACK, NULL);
+	backend_says(&c, F_RST, NULL);
+	vs = conv_stats(&c);
+	assert_int_equal(vs.rst_refused, 0);
+	assert_int_equal(vs.rst_midflow, 1);
+	assert_false(flow_present(&c, true));
+}
+
+static void fin_both_ways_retires_on_last_ack(void **state)
+{
+	struct conv c = { .client = "198.51.100.7", .vip = "198.51.100.100",
+			  .backend = "192.0.2.10", 40003, 80, 8080, IPPROTO_TCP };
+
+	conv_start(&c, *state, 0);
+	client_sends(&c, F_SYN, NULL);
+	backend_says(&c, F_SYN | F_ACK, NULL);
+	client_sends(&c, F_ACK, NULL);
+	client_sends(&c, F_FIN | F_ACK, NULL);
+	assert_int_equal(conv_stats(&c).flows_closed, 0);
+	backend_says(&c, F_FIN | F_ACK, NULL);
+	assert_int_equal(conv_stats(&c).flows_closed, 1);
+	assert_true(flow_present(&c, true));
+	assert_int_equal(client_sends(&c, F_ACK, NULL), XDP_REDIRECT);	/* the last ACK goes */
+	assert_false(flow_present(&c, true));
+	assert_false(flow_present(&c, false));
+	/* The same tuple again is a new connection, decided anew. */
+	client_sends(&c, F_SYN, NULL);
+	assert_int_equal(conv_stats(&c).new_flows, 2);
+}
+
+/* Keep-alive: each request's first response segment is read, nothing else. */
+static void http_status_lines_per_request(void **state)
+{
+	static const char req[] = "GET / HTTP/1.1\r\nHost: svc\r\n\r\n";
+	struct conv c = { .client = "198.51.100.7", .vip = "198.51.100.100",
+			  .backend = "192.0.2.10", 40004, 80, 8080, IPPROTO_TCP };
+	struct ver_stats vs;
+
+	conv_start(&c, *state, CANARY_SVC_F_HTTP);
+	client_sends(&c, F_SYN, NULL);
+	backend_says(&c, F_SYN | F_ACK, NULL);
+	client_sends(&c, F_ACK, NULL);
+
+	client_sends(&c, F_PSH | F_ACK, req);
+	backend_says(&c, F_PSH | F_ACK, "HTTP/1.1 200 OK\r\nContent-Length: 40\r\n\r\n");
+	backend_says(&c, F_PSH | F_ACK, "HTTP/1.1 503 is only body text here");
+	client_sends(&c, F_PSH | F_ACK, "GET /b HTTP/1.1\r\n");	/* one request, two segments */
+	client_sends(&c, F_PSH | F_ACK, "Host: svc\r\n\r\n");
+	backend_says(&c, F_PSH | F_ACK, "HTTP/1.1 404 Not Found\r\n\r\n");
+	client_sends(&c, F_PSH | F_ACK, req);
+	backend_says(&c, F_PSH | F_ACK, "HTTP/1.0 503 Service Unavailable\r\n\r\n");
+	client_sends(&c, F_PSH | F_ACK, req);
+	backend_says(&c, F_PSH | F_ACK, "\r\nHTTP/1.1 500 Internal Server Error\r\n\r\n");
+	client_sends(&c, F_PSH | F_ACK, req);
+	backend_says(&c, F_PSH | F_ACK, "SSH-2.0-OpenSSH_9.2\r\n");
+	backend_says(&c, F_ACK, NULL);		/* no data: not a response */
+
+	vs = conv_stats(&c);
+	assert_int_equal(vs.http_responses, 3);
+	assert_int_equal(vs.http_4xx, 1);
+	assert_int_equal(vs.http_5xx, 1);
+	assert_int_equal(vs.http_unparsed, 2);
+	assert_int_equal(hist_count(&c, CANARY_HIST_TTFB), 5);
+}
+
+static void http_not_read_on_plain_services(void **state)
+{
+	struct conv c = { .client = "198.51.100.7", .vip = "198.51.100.100",
+			  .backend = "192.0.2.10", 40005, 80, 8080, IPPROTO_TCP };
+	struct ver_stats vs;
+
+	conv_start(&c, *state, 0);
+	client_sends(&c, F_SYN, NULL);
+	backend_says(&c, F_SYN | F_ACK, NULL);
+	client_sends(&c, F_PSH | F_ACK, "GET / HTTP/1.1\r\n\r\n");
+	backend_says(&c, F_PSH | F_ACK, "HTTP/1.1 500 Internal Server Error\r\n\r\n");
+	vs = conv_stats(&c);
+	assert_int_equal(vs.http_responses + vs.http_5xx + vs.http_unparsed, 0);
+	assert_int_equal(hist_count(&c, CANARY_HIST_TTFB), 0);
+}
+
+static void reply_without_flow_counted(void **state)
+{
+	struct conv c = { .client = "198.51.100.7", .vip = "198.51.100.100",
+			  .backend = "192.0.2.10", 40006, 80, 8080, IPPROTO_TCP };
+	struct pkt_spec s;
+	struct dp_stats ds;
+	__u8 in[PKT_MAX], out[PKT_MAX];
+	__u32 out_len;
+	size_t len;
+
+	conv_start(&c, *state, 0);
+	s = conv_spec(&c, false, F_ACK, NULL);
+	len = pkt_build(&s, in);
+	assert_int_equal(env_run_from(c.env, c.env->if_backend, in, len, out, &out_len), XDP_PASS);
+	assert_packet_equal(out, out_len, in, len);
+	assert_int_equal(env_run_tc(c.env, in, len, out, &out_len), 0);
+	assert_packet_equal(out, out_len, in, len);
+	assert_int_equal(stats_passed(&c.env->dp, CANARY_DP_REPLY_NO_FLOW, &ds), 0);
+	assert_int_equal(ds.packets, 2);
+}
+
+/* A datapath loaded with short timeouts, in place of the test's own. */
+static void reload_with_timeouts(struct dp_env *env)
+{
+	struct canary_dp_opts opts = { .flow_entries = 4096, .syn_timeout_ns = 1000000,
+				       .udp_idle_ns = 1000000 };
+
+	canary_dp_close(&env->dp);
+	assert_int_equal(env_open(env, &opts), 0);
+}
+
+static void unanswered_syn_counted_once(void **state)
+{
+	struct conv c = { .client = "198.51.100.7", .vip = "198.51.100.100",
+			  .backend = "192.0.2.10", 40007, 80, 8080, IPPROTO_TCP };
+
+	reload_with_timeouts(*state);
+	conv_start(&c, *state, 0);
+	client_sends(&c, F_SYN, NULL);
+	client_sends(&c, F_SYN, NULL);	/* a retransmission before the timeout */
+	assert_int_equal(conv_stats(&c).syn_timeout, 0);
+	usleep(20000);
+	client_sends(&c, F_SYN, NULL);
+	client_sends(&c, F_SYN, NULL);
+	assert_int_equal(conv_stats(&c).syn_timeout, 1);
+}
+
+static void idle_udp_flow_decided_again(void **state)
+{
+	struct conv c = { .client = "198.51.100.7", .vip = "198.51.100.100",
+			  .backend = "192.0.2.10", 5001, 53, 5353, IPPROTO_UDP };
+	struct ver_stats vs;
+
+	reload_with_timeouts(*state);
+	conv_start(&c, *state, 0);
+	client_sends(&c, 0, NULL);
+	usleep(50000);		/* the coarse clock moves by jiffies */
+	client_sends(&c, 0, NULL);
+	vs = conv_stats(&c);
+	assert_int_equal(vs.flows_expired, 1);
+	assert_int_equal(vs.new_flows, 2);
+}
+
+#define REPLY_TEST(fn) cmocka_unit_test_setup_teardown(fn, env_setup, env_teardown)
+
+static const struct CMUnitTest reply_tests[] = {
+	REPLY_TEST(v4_tcp_reply_remote),
+	REPLY_TEST(v6_udp_reply_remote),
+	REPLY_TEST(v4_tcp_reply_local_tc),
+	REPLY_TEST(v6_udp_reply_local_tc),
+	REPLY_TEST(v4_udp_reply_keeps_zero_checksum),
+	REPLY_TEST(rst_answering_syn_is_refused),
+	REPLY_TEST(rst_after_handshake_is_midflow),
+	REPLY_TEST(fin_both_ways_retires_on_last_ack),
+	REPLY_TEST(http_status_lines_per_request),
+	REPLY_TEST(http_not_read_on_plain_services),
+	REPLY_TEST(reply_without_flow_counted),
+	REPLY_TEST(unanswered_syn_counted_once),
+	REPLY_TEST(idle_udp_flow_decided_again),
+};
+
+const struct test_group reply_group = { "reply", reply_tests,
+					 sizeof(reply_tests) / sizeof(reply_tests[0]) };
