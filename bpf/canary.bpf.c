@@ -23,6 +23,7 @@
 #include "nat.h"
 #include "fwd.h"
 #include "conn.h"
+#include "icmp.h"
 #include "tc_nat.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
@@ -169,6 +170,8 @@ static __always_inline int ip_packet(struct xdp_md *ctx, struct pkt *p, __u64 by
 	int rc;
 
 	rc = parse_l3_l4(p, v4);
+	if (rc == PARSE_ICMP)
+		icmp_unreach_seen(p, v4);
 	if (rc != PARSE_OK) {
 		if (rc >= 0)
 			count_passed(rc, bytes);
@@ -230,8 +233,12 @@ static __always_inline int tc_ip_packet(struct __sk_buff *skb, struct pkt *p, co
 	__u64 bytes = skb->len;
 	struct flow_val rv, *rev;
 	bool retire;
+	int rc;
 
-	if (parse_l3_l4(p, v4) != PARSE_OK || !be_filter_hit(&p->key))
+	rc = parse_l3_l4(p, v4);
+	if (rc == PARSE_ICMP)
+		icmp_unreach_seen(p, v4);	/* a local backend's port unreachable */
+	if (rc != PARSE_OK || !be_filter_hit(&p->key))
 		return TC_ACT_OK;
 	rev = bpf_map_lookup_elem(&flows, &p->key);
 	if (!rev || !(rev->flags & CANARY_FLOW_REPLY)) {

@@ -17,6 +17,7 @@
 #define IP_MF		0x2000
 #define IP_OFFSET	0x1fff
 #define NEXTHDR_FRAG	44
+#define IPPROTO_ICMP6	58
 #define TCP_FIN		0x01
 #define TCP_SYN		0x02
 #define TCP_RST		0x04
@@ -27,6 +28,7 @@
 enum parse_result {
 	PARSE_OK = -1,		/* a TCP or UDP packet: look it up */
 	PARSE_OTHER = -2,	/* not ours to look at: pass, count nothing */
+	PARSE_ICMP = -3,	/* ICMP or ICMPv6: p->l4 is its header */
 };
 
 struct vlan_tag {
@@ -97,7 +99,8 @@ static __always_inline int parse_ipv4(struct pkt *p)
 
 	if ((void *)(iph + 1) > p->data_end)
 		return CANARY_DP_TRUNCATED;
-	if (iph->protocol != IPPROTO_TCP && iph->protocol != IPPROTO_UDP)
+	if (iph->protocol != IPPROTO_TCP && iph->protocol != IPPROTO_UDP &&
+	    iph->protocol != IPPROTO_ICMP)
 		return PARSE_OTHER;
 	hlen = iph->ihl * 4;
 	tot_len = bpf_ntohs(iph->tot_len);
@@ -110,6 +113,8 @@ static __always_inline int parse_ipv4(struct pkt *p)
 	p->ip4 = iph;
 	p->l4 = (void *)iph + hlen;
 	p->key.proto = iph->protocol;
+	if (iph->protocol == IPPROTO_ICMP)
+		return PARSE_ICMP;
 	addr_from_v4(p->key.src, iph->saddr);
 	addr_from_v4(p->key.dst, iph->daddr);
 	return PARSE_OK;
@@ -123,13 +128,16 @@ static __always_inline int parse_ipv6(struct pkt *p)
 		return CANARY_DP_TRUNCATED;
 	if (ip6->nexthdr == NEXTHDR_FRAG)
 		return CANARY_DP_FRAGMENT;
-	if (ip6->nexthdr != IPPROTO_TCP && ip6->nexthdr != IPPROTO_UDP)
+	if (ip6->nexthdr != IPPROTO_TCP && ip6->nexthdr != IPPROTO_UDP &&
+	    ip6->nexthdr != IPPROTO_ICMP6)
 		return PARSE_OTHER;
 	if ((void *)(ip6 + 1) + bpf_ntohs(ip6->payload_len) > p->data_end)
 		return CANARY_DP_TRUNCATED;
 	p->ip6 = ip6;
 	p->l4 = ip6 + 1;
 	p->key.proto = ip6->nexthdr;
+	if (ip6->nexthdr == IPPROTO_ICMP6)
+		return PARSE_ICMP;
 	__builtin_memcpy(p->key.src, &ip6->saddr, 16);
 	__builtin_memcpy(p->key.dst, &ip6->daddr, 16);
 	return PARSE_OK;

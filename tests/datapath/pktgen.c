@@ -157,9 +157,13 @@ static void put_l4(const struct pkt_spec *s, __u8 *l4, size_t l4_len)
 
 	for (size_t i = 0; i < s->payload_len; i++)
 		l4[hlen + i] = s->payload ? (__u8)s->payload[i] : (__u8)(0x41 + i % 26);
-	if (s->proto == IPPROTO_ICMP) {
-		l4[0] = 8;	/* echo request */
-		put16(l4 + 2, (__u16)~fold(sum16(l4, l4_len, 0)));
+	if (s->proto == IPPROTO_ICMP || s->proto == IPPROTO_ICMPV6) {
+		bool v6 = s->proto == IPPROTO_ICMPV6;
+
+		l4[0] = s->icmp_type ? s->icmp_type : (v6 ? 128 : 8);	/* echo request */
+		l4[1] = s->icmp_code;
+		put16(l4 + 2, (__u16)~fold(sum16(l4, l4_len, v6 ? pseudo_sum(s->saddr, s->daddr,
+								     false, s->proto, l4_len) : 0)));
 		return;
 	}
 	put16(l4, s->sport);
@@ -233,6 +237,8 @@ bool pkt_csums_ok(const __u8 *buf, size_t len)
 		return false;
 	if (proto == IPPROTO_UDP && v4 && get16(buf + l4_off + 6) == 0)
 		return true;
+	if (proto == IPPROTO_ICMP)
+		return fold(sum16(buf + l4_off, l4_len, 0)) == 0xffff;
 	return fold(sum16(buf + l4_off, l4_len, pseudo_sum(src, dst, v4, proto, l4_len))) ==
 	       0xffff;
 }

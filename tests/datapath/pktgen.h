@@ -20,7 +20,9 @@ struct pkt_spec {
 	__u8 daddr[16];
 	__u16 sport;		/* host order */
 	__u16 dport;
-	__u8 proto;		/* IPPROTO_TCP, IPPROTO_UDP or IPPROTO_ICMP */
+	__u8 proto;		/* IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP or IPPROTO_ICMPV6 */
+	__u8 icmp_type;		/* 0: echo request */
+	__u8 icmp_code;
 	__u8 ttl;		/* 0: 64 */
 	int ip_opt_words;	/* IPv4 option words (4 bytes each), 0..10 */
 	__u16 frag;		/* IPv4 flags and fragment offset, host order */

@@ -339,6 +339,55 @@ static void reply_without_flow_counted(void **state)
 	assert_int_equal(ds.packets, 2);
 }
 
+/*
+ * The backend (or a router before it) cannot deliver the client's packet: its ICMP error quotes
+ * that packet, and is counted for the flow's version.
+ */
+static void icmp_unreachable_counted(struct conv *c, bool v6)
+{
+	struct pkt_spec quoted = conv_spec(c, true, 0, NULL), err;
+	__u8 q[PKT_MAX], in[PKT_MAX], out[PKT_MAX];
+	size_t qlen, l3;
+	__u32 out_len;
+
+	assert_int_equal(addr_parse(c->backend, quoted.daddr), 0);	/* as rewritten */
+	quoted.dport = c->bport;
+	qlen = pkt_build(&quoted, q);
+	l3 = pkt_l3_offset(&quoted);
+	pkt_spec_init(&err, c->backend, 0, c->client, 0, v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP);
+	err.icmp_type = v6 ? 1 : 3;
+	err.icmp_code = v6 ? 4 : 3;	/* port unreachable */
+	err.payload = (const char *)q + l3;
+	err.payload_len = qlen - l3;
+	if (c->local)
+		assert_int_equal(env_run_tc(c->env, in, pkt_build(&err, in), out, &out_len), 0);
+	else
+		assert_int_equal(env_run_from(c->env, c->env->if_backend, in, pkt_build(&err, in),
+					      out, &out_len), XDP_PASS);
+	assert_true(pkt_csums_ok(in, out_len));
+	assert_int_equal(conv_stats(c).icmp_unreach, 1);
+}
+
+static void v4_icmp_port_unreachable_remote(void **state)
+{
+	struct conv c = { .client = "198.51.100.7", .vip = "198.51.100.100",
+			  .backend = "192.0.2.10", 5002, 53, 5353, IPPROTO_UDP };
+
+	conv_start(&c, *state, 0);
+	client_sends(&c, 0, NULL);
+	icmp_unreachable_counted(&c, false);
+}
+
+static void v6_icmp_port_unreachable_local(void **state)
+{
+	struct conv c = { .client = "2001:db8:1::7", .vip = "2001:db8:1::100",
+			  .backend = "2001:db8:3::1", 5003, 53, 5353, IPPROTO_UDP, .local = true };
+
+	conv_start(&c, *state, 0);
+	client_sends(&c, 0, NULL);
+	icmp_unreachable_counted(&c, true);
+}
+
 /* A datapath loaded with short timeouts, in place of the test's own. */
 static void reload_with_timeouts(struct dp_env *env)
 {
@@ -395,6 +444,8 @@ static const struct CMUnitTest reply_tests[] = {
 	REPLY_TEST(http_status_lines_per_request),
 	REPLY_TEST(http_not_read_on_plain_services),
 	REPLY_TEST(reply_without_flow_counted),
+	REPLY_TEST(v4_icmp_port_unreachable_remote),
+	REPLY_TEST(v6_icmp_port_unreachable_local),
 	REPLY_TEST(unanswered_syn_counted_once),
 	REPLY_TEST(idle_udp_flow_decided_again),
 };
