@@ -21,12 +21,13 @@ UNIT_TESTS	:= $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/t
 DP_TEST		:= $(BUILD)/tests/dp_test
 DP_SRCS		:= $(wildcard tests/datapath/*.c)
 BENCH		:= $(BUILD)/canary-bench
+LAB_DP		:= $(BUILD)/tests/lab-dp
 
 .PHONY: all deps check bench clean
 .DELETE_ON_ERROR:
 .SECONDARY: $(BPF_OBJS)
 
-all: $(SKELS) $(LIB) $(UNIT_TESTS) $(DP_TEST) $(BENCH)
+all: $(BPF_OBJS) $(SKELS) $(LIB) $(UNIT_TESTS) $(DP_TEST) $(BENCH) $(LAB_DP)
 
 deps:
 	@tools/deps.sh
@@ -59,6 +60,9 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB) | $(BUILD)
 
 $(DP_TEST): $(DP_SRCS) $(wildcard tests/datapath/*.h) $(LIB) $(SKELS) | $(BUILD)
 	$(CC) $(CFLAGS) -Itests/datapath $(DP_SRCS) -o $@ $(LIB) $(LDLIBS) -ljansson -lcmocka -lpthread -lm
+
+$(LAB_DP): tests/e2e/lab-dp.c $(LIB) $(SKELS) | $(BUILD)
+	$(CC) $(CFLAGS) $< -o $@ $(LIB) $(LDLIBS)
 
 $(BENCH): tools/bench/bench.c tests/datapath/pktgen.c tests/datapath/netns.c $(LIB) $(SKELS) | $(BUILD)
 	$(CC) $(CFLAGS) -Itests/datapath $(filter %.c,$^) -o $@ $(LIB) $(LDLIBS)

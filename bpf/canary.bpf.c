@@ -216,6 +216,7 @@ int xdp_canary_fwd(struct xdp_md *ctx)
 	__be16 proto;
 	int rc;
 
+	p.len = bytes;
 	rc = parse_l2(&p, &proto);
 	if (rc != PARSE_OK) {
 		count_passed(rc, bytes);
@@ -265,6 +266,7 @@ int tc_canary_reply(struct __sk_buff *skb)
 	barrier_var(skb);
 	p.data = (void *)(long)skb->data;
 	p.data_end = (void *)(long)skb->data_end;
+	p.len = skb->len;
 	if (parse_l2(&p, &proto) != PARSE_OK)
 		return TC_ACT_OK;
 	if (proto == bpf_htons(ETH_P_IP))

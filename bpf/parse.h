@@ -38,7 +38,8 @@ struct vlan_tag {
 
 struct pkt {
 	void *data;
-	void *data_end;
+	void *data_end;		/* end of what can be read in place */
+	__u32 len;		/* the whole packet: in TC it may reach past data_end (fragments) */
 	struct ethhdr *eth;
 	struct iphdr *ip4;	/* IPv4 packets */
 	struct ipv6hdr *ip6;	/* IPv6 packets */
@@ -106,7 +107,7 @@ static __always_inline int parse_ipv4(struct pkt *p)
 	tot_len = bpf_ntohs(iph->tot_len);
 	if (hlen < sizeof(*iph) || tot_len < hlen)
 		return CANARY_DP_BAD_HEADER;
-	if ((void *)iph + tot_len > p->data_end)
+	if ((void *)iph - p->data + tot_len > p->len)
 		return CANARY_DP_TRUNCATED;
 	if (iph->frag_off & bpf_htons(IP_MF | IP_OFFSET))
 		return CANARY_DP_FRAGMENT;
@@ -131,7 +132,7 @@ static __always_inline int parse_ipv6(struct pkt *p)
 	if (ip6->nexthdr != IPPROTO_TCP && ip6->nexthdr != IPPROTO_UDP &&
 	    ip6->nexthdr != IPPROTO_ICMP6)
 		return PARSE_OTHER;
-	if ((void *)(ip6 + 1) + bpf_ntohs(ip6->payload_len) > p->data_end)
+	if ((void *)(ip6 + 1) - p->data + bpf_ntohs(ip6->payload_len) > p->len)
 		return CANARY_DP_TRUNCATED;
 	p->ip6 = ip6;
 	p->l4 = ip6 + 1;
