@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "addr.h"
+#include "attach.h"
 #include "dp_tests.h"
 #include "canary_bpf.skel.h"
 
@@ -203,7 +204,60 @@ static void reopen_reuses_pinned_maps(void **state)
 	canary_dp_close(&first);
 }
 
+static bool command_output_has(const char *cmd, const char *what)
+{
+	char line[512];
+	bool found = false;
+	FILE *f = popen(cmd, "r");
+
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f))
+		found |= strstr(line, what) != NULL;
+	pclose(f);
+	return found;
+}
+
+/* "prog ID" as `bpftool link show` prints a link's program. */
+static void link_pattern(struct bpf_program *prog, char *buf, size_t len)
+{
+	struct bpf_prog_info info = {};
+	__u32 info_len = sizeof(info);
+
+	assert_int_equal(bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &info_len), 0);
+	snprintf(buf, len, "prog %u", info.id);
+}
+
+/* Both ways of attaching the TC program, and XDP by link; each says what it used, and goes. */
+static void attach_and_detach(void **state)
+{
+	struct dp_env *env = *state;
+	enum canary_tc_mode tc = CANARY_TC_TCX;
+	enum canary_xdp_mode xdp;
+	unsigned int ifindex = env->if_client;
+	char err[256], xdp_link[32], tc_link[32];
+
+	link_pattern(env->dp.skel->progs.xdp_canary_fwd, xdp_link, sizeof(xdp_link));
+	link_pattern(env->dp.skel->progs.tc_canary_reply, tc_link, sizeof(tc_link));
+	assert_int_equal(canary_attach_xdp(&env->dp, ifindex, &xdp, err, sizeof(err)), 0);
+	assert_int_equal(xdp, CANARY_XDP_NATIVE);	/* veth has native XDP */
+	assert_int_equal(canary_attach_tc(&env->dp, ifindex, &tc, err, sizeof(err)), 0);
+	assert_int_equal(tc, CANARY_TC_TCX);		/* this kernel has TCX */
+	assert_true(command_output_has("bpftool link show", xdp_link));
+	assert_true(command_output_has("bpftool link show", tc_link));
+	canary_dp_detach_all(&env->dp);
+	assert_false(command_output_has("bpftool link show", xdp_link));
+	assert_false(command_output_has("bpftool link show", tc_link));
+
+	tc = CANARY_TC_CLSACT;				/* what kernels before 6.6 get */
+	assert_int_equal(canary_attach_tc(&env->dp, ifindex, &tc, err, sizeof(err)), 0);
+	assert_int_equal(tc, CANARY_TC_CLSACT);
+	assert_true(command_output_has("tc filter show dev xc0 egress", "tc_canary_reply"));
+	canary_dp_detach_all(&env->dp);
+	assert_false(command_output_has("tc filter show dev xc0 egress", "tc_canary_reply"));
+}
+
 static const struct CMUnitTest pin_tests[] = {
+	cmocka_unit_test_setup_teardown(attach_and_detach, env_setup, env_teardown),
 	cmocka_unit_test_teardown(maps_pinned_named_and_typed, pin_group_cleanup),
 	cmocka_unit_test_teardown(bpftool_dump_shows_field_names, pin_group_cleanup),
 	cmocka_unit_test_teardown(pools_are_typed_maps, pin_group_cleanup),

@@ -137,7 +137,7 @@ static int ifindex_of(const char *name)
 static int attach_all(struct canary_dp *dp, const struct lab *lab)
 {
 	enum canary_xdp_mode xmode;
-	enum canary_tc_mode tmode;
+	enum canary_tc_mode tmode = CANARY_TC_TCX;
 	char err[256];
 	int ifindex;
 

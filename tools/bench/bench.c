@@ -31,6 +31,9 @@
 #include "xdp_bare.skel.h"
 
 #define ROUNDS		5
+#define TCP_SYN		0x02
+#define TCP_ACK		0x10
+#define TCP_PSH_ACK	0x18
 #define REPEAT		2000000
 #define SINGLE_FLOWS	50000
 
@@ -41,6 +44,8 @@ static const char *const bench_netns[] = {
 	"ip addr add 198.51.100.1/24 dev xb0",
 	"ip addr add 203.0.113.1/32 dev lo",
 	"ip neigh add 198.51.100.50 lladdr 02:00:00:00:be:50 dev xb0 nud permanent",
+	"ip route add 198.18.0.0/16 dev xb0",
+	"ip neigh add 198.18.0.1 lladdr 02:00:00:00:c1:01 dev xb0 nud permanent",
 	"sysctl -qw net.ipv4.ip_forward=1",
 };
 
@@ -81,9 +86,10 @@ static double median(double *v, int n)
 	return v[n / 2];
 }
 
-static void service(struct bench *b, const char *vip, __u32 id, const char *backend, __u16 port)
+static void service_flags(struct bench *b, const char *vip, __u32 id, const char *backend,
+			  __u16 port, __u8 flags)
 {
-	struct svc_state st = { .gen = 1 };
+	struct svc_state st = { .gen = 1, .flags = flags };
 	struct backend be = { .port = port };
 	struct svc_key key;
 	__u8 addr[16];
@@ -97,9 +103,16 @@ static void service(struct bench *b, const char *vip, __u32 id, const char *back
 	}
 }
 
-static void flow(struct pkt_spec *s, const char *vip, unsigned int i)
+static void service(struct bench *b, const char *vip, __u32 id, const char *backend, __u16 port)
+{
+	service_flags(b, vip, id, backend, port, 0);
+}
+
+/* Flow @i to @vip: a SYN opens it, an ACK segment is what a pinned flow mostly carries. */
+static void flow(struct pkt_spec *s, const char *vip, unsigned int i, __u8 tcp_flags)
 {
 	pkt_spec_init(s, "198.18.0.0", 0, vip, 80, IPPROTO_TCP);
+	s->tcp_flags = tcp_flags;
 	s->saddr[14] = (i >> 8) & 0xff;
 	s->saddr[15] = i & 0xff;
 	s->sport = 1024 + i / 65536;
@@ -120,7 +133,7 @@ static void repeat_mode(struct bench *b)
 	size_t svc_len, other_len;
 
 	service(b, "203.0.113.1", 1, "203.0.113.1", 80);
-	flow(&s, "203.0.113.1", 1);
+	flow(&s, "203.0.113.1", 1, TCP_ACK);
 	svc_len = pkt_build(&s, svc_pkt);
 	s.dport = 81;
 	other_len = pkt_build(&s, other_pkt);
@@ -141,14 +154,14 @@ static void repeat_mode(struct bench *b)
 }
 
 /* Mean over SINGLE_FLOWS distinct packets, one test run each. */
-static double single_pass(int prog_fd, __u32 ifindex, const char *vip)
+static double single_pass(int prog_fd, __u32 ifindex, const char *vip, __u8 tcp_flags)
 {
 	__u8 pkt[PKT_MAX];
 	struct pkt_spec s;
 	double sum = 0;
 
 	for (unsigned int i = 0; i < SINGLE_FLOWS; i++) {
-		flow(&s, vip, i);
+		flow(&s, vip, i, tcp_flags);
 		sum += run_ns(prog_fd, ifindex, pkt, pkt_build(&s, pkt), 1);
 	}
 	return sum / SINGLE_FLOWS;
@@ -164,9 +177,9 @@ static void single_mode(struct bench *b)
 		/* A new VIP a round, so that every flow of the round is new to it. */
 		snprintf(vip, sizeof(vip), "198.51.100.%d", 100 + r);
 		service(b, vip, 10 + r, "198.51.100.50", 8080);
-		bare[r] = single_pass(bfd, b->ifindex, vip);
-		fresh[r] = single_pass(fwd, b->ifindex, vip);
-		pinned[r] = single_pass(fwd, b->ifindex, vip);
+		bare[r] = single_pass(bfd, b->ifindex, vip, TCP_ACK);
+		fresh[r] = single_pass(fwd, b->ifindex, vip, TCP_SYN);
+		pinned[r] = single_pass(fwd, b->ifindex, vip, TCP_ACK);
 	}
 	base = median(bare, ROUNDS);
 	printf("single-run mode: %d distinct 64-byte packets a round, one run each, median of %d "
@@ -175,6 +188,67 @@ static void single_mode(struct bench *b)
 	report("bare XDP_PASS", base, base);
 	report("splitter, new flow, XDP_TX to backend", median(fresh, ROUNDS), base);
 	report("splitter, pinned flow, XDP_TX to backend", median(pinned, ROUNDS), base);
+}
+
+/* One packet of a conversation between client 198.18.0.1:1000 and a VIP's backend. */
+static size_t conv_pkt(__u8 *buf, const char *vip, bool from_client, __u8 flags,
+		       const char *payload)
+{
+	struct pkt_spec s;
+
+	if (from_client)
+		pkt_spec_init(&s, "198.18.0.1", 1000, vip, 80, IPPROTO_TCP);
+	else
+		pkt_spec_init(&s, "198.51.100.50", 8080, "198.18.0.1", 1000, IPPROTO_TCP);
+	s.tcp_flags = flags;
+	s.payload = payload;
+	s.payload_len = strlen(payload);
+	return pkt_build(&s, buf);
+}
+
+/*
+ * The mean ns of a backend's response segment through @prog_fd, each one after a request
+ * segment from the client (not timed), so that each is the first segment of a response.
+ */
+static double response_pass(struct bench *b, int prog_fd, const char *vip)
+{
+	static const char req[] = "GET / HTTP/1.1\r\nHost: bench\r\n\r\n";
+	static const char resp[] = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+	int fwd = canary_dp_prog_fd(&b->dp);
+	__u8 q[PKT_MAX], a[PKT_MAX];
+	size_t qlen = conv_pkt(q, vip, true, TCP_PSH_ACK, req);
+	size_t alen = conv_pkt(a, vip, false, TCP_PSH_ACK, resp);
+	double sum = 0;
+
+	for (unsigned int i = 0; i < SINGLE_FLOWS; i++) {
+		run_ns(fwd, b->ifindex, q, qlen, 1);
+		sum += run_ns(prog_fd, b->ifindex, a, alen, 1);
+	}
+	return sum / SINGLE_FLOWS;
+}
+
+static void reply_mode(struct bench *b)
+{
+	double bare[ROUNDS], plain[ROUNDS], http[ROUNDS], base;
+	int fwd = canary_dp_prog_fd(&b->dp), bfd = bpf_program__fd(b->bare->progs.xdp_bare);
+	__u8 pkt[PKT_MAX];
+
+	service(b, "198.51.100.120", 30, "198.51.100.50", 8080);
+	service_flags(b, "198.51.100.121", 31, "198.51.100.50", 8080, CANARY_SVC_F_HTTP);
+	run_ns(fwd, b->ifindex, pkt, conv_pkt(pkt, "198.51.100.120", true, TCP_SYN, ""), 1);
+	run_ns(fwd, b->ifindex, pkt, conv_pkt(pkt, "198.51.100.121", true, TCP_SYN, ""), 1);
+	for (int r = 0; r < ROUNDS; r++) {
+		bare[r] = response_pass(b, bfd, "198.51.100.120");
+		plain[r] = response_pass(b, fwd, "198.51.100.120");
+		http[r] = response_pass(b, fwd, "198.51.100.121");
+	}
+	base = median(bare, ROUNDS);
+	printf("reply path, single-run mode: %d response segments a round (each after a request),\n"
+	       "rewritten to the VIP and sent by XDP_TX to the client, median of %d rounds\n",
+	       SINGLE_FLOWS, ROUNDS);
+	report("bare XDP_PASS", base, base);
+	report("reply, plain TCP service", median(plain, ROUNDS), base);
+	report("reply, http service (status line read)", median(http, ROUNDS), base);
 }
 
 int main(void)
@@ -202,6 +276,8 @@ int main(void)
 	repeat_mode(&b);
 	printf("\n");
 	single_mode(&b);
+	printf("\n");
+	reply_mode(&b);
 	xdp_bare__destroy(b.bare);
 	canary_dp_close(&b.dp);
 	return 0;

@@ -88,7 +88,8 @@ int canary_attach_tc(struct canary_dp *dp, unsigned int ifindex, enum canary_tc_
 	ret = attach_slot(dp, err, errlen);
 	if (ret)
 		return ret;
-	fd = bpf_link_create(prog_fd, ifindex, CANARY_BPF_TCX_EGRESS, NULL);
+	fd = *mode == CANARY_TC_CLSACT ? -1 :
+	     bpf_link_create(prog_fd, ifindex, CANARY_BPF_TCX_EGRESS, NULL);
 	if (fd >= 0) {
 		*mode = CANARY_TC_TCX;
 		dp->attached[dp->nattached++] = (struct canary_attach){ .ifindex = ifindex,

@@ -21,7 +21,10 @@ enum canary_tc_mode {
 int canary_attach_xdp(struct canary_dp *dp, unsigned int ifindex, enum canary_xdp_mode *mode,
 		      char *err, size_t errlen);
 
-/* The local-reply program on egress: TCX where the kernel has it, else clsact. */
+/*
+ * The local-reply program on egress. *@mode in: CANARY_TC_TCX asks for TCX where the kernel has
+ * it (else clsact), CANARY_TC_CLSACT for clsact only; out: what was used.
+ */
 int canary_attach_tc(struct canary_dp *dp, unsigned int ifindex, enum canary_tc_mode *mode,
 		     char *err, size_t errlen);
 
