@@ -91,7 +91,9 @@ setup_file() {
 	in_ns "$NS_C" ethtool -K c0 tx off >/dev/null
 	in_ns "$NS_1" ethtool -K b0 tx off >/dev/null
 	in_ns "$NS_2" ethtool -K b0 tx off >/dev/null
-	# A veth delivers XDP_TX and redirects only to a peer that runs XDP itself.
+	# A veth delivers XDP_TX and redirects only to a peer that runs XDP itself. iproute2's
+	# loader makes its own directories in bpffs: note whether they were there before.
+	[ -e /sys/fs/bpf/tc ] && touch "$BATS_FILE_TMPDIR/had-iproute-bpffs"
 	ip -n "$NS_C" link set dev c0 xdp obj "$bare" sec xdp
 	ip -n "$NS_1" link set dev b0 xdp obj "$bare" sec xdp
 	ip -n "$NS_2" link set dev b0 xdp obj "$bare" sec xdp
@@ -111,6 +113,10 @@ teardown_file() {
 		ip netns del "$ns" 2>/dev/null || true
 	done
 	rm -rf "$PIN"
+	if [ ! -e "$BATS_FILE_TMPDIR/had-iproute-bpffs" ]; then
+		rm -f /sys/fs/bpf/ip /sys/fs/bpf/xdp
+		rmdir /sys/fs/bpf/tc/globals /sys/fs/bpf/tc 2>/dev/null || true
+	fi
 }
 
 set_weight() {

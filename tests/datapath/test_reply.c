@@ -169,6 +169,28 @@ static void v6_udp_reply_remote(void **state)
 	assert_int_equal(conv_stats(&c).reply_packets, 1);
 }
 
+static void v6_tcp_reply_remote(void **state)
+{
+	struct conv c = { .client = "2001:db8:1::7", .vip = "2001:db8:1::100",
+			  .backend = "2001:db8:2::11", 40010, 443, 8443, IPPROTO_TCP };
+
+	conv_start(&c, *state, 0);
+	assert_int_equal(client_sends(&c, F_SYN, NULL), XDP_REDIRECT);
+	golden_reply(&c, F_SYN | F_ACK, XDP_REDIRECT);
+	assert_int_equal(hist_count(&c, CANARY_HIST_HANDSHAKE), 1);
+}
+
+static void v4_udp_reply_remote(void **state)
+{
+	struct conv c = { .client = "198.51.100.7", .vip = "198.51.100.100",
+			  .backend = "192.0.2.11", 5010, 53, 5353, IPPROTO_UDP };
+
+	conv_start(&c, *state, 0);
+	assert_int_equal(client_sends(&c, 0, NULL), XDP_REDIRECT);
+	golden_reply(&c, 0, XDP_REDIRECT);
+	assert_int_equal(conv_stats(&c).reply_packets, 1);
+}
+
 static void v4_tcp_reply_local_tc(void **state)
 {
 	struct conv c = { .client = "198.51.100.7", .vip = "198.51.100.100",
@@ -435,6 +457,8 @@ static void idle_udp_flow_decided_again(void **state)
 static const struct CMUnitTest reply_tests[] = {
 	REPLY_TEST(v4_tcp_reply_remote),
 	REPLY_TEST(v6_udp_reply_remote),
+	REPLY_TEST(v6_tcp_reply_remote),
+	REPLY_TEST(v4_udp_reply_remote),
 	REPLY_TEST(v4_tcp_reply_local_tc),
 	REPLY_TEST(v6_udp_reply_local_tc),
 	REPLY_TEST(v4_udp_reply_keeps_zero_checksum),
