@@ -119,16 +119,26 @@ static void flow(struct pkt_spec *s, const char *vip, unsigned int i, __u8 tcp_f
 	s->payload_len = 18;	/* a 64-byte frame without FCS */
 }
 
-static void report(const char *what, double ns, double base)
+/* One row per path, medians of the rounds; row 0 is the bare program, the baseline. */
+static void report(const char *const *names, double rounds[][ROUNDS], int rows)
 {
-	printf("  %-40s %8.1f ns  %5.2fx  %+7.1f ns\n", what, ns, ns / base, ns - base);
+	double base = median(rounds[0], ROUNDS);
+
+	printf("  %-40s %8s     %6s  %10s\n", "", "ns/pkt", "ratio", "vs bare");
+	for (int i = 0; i < rows; i++) {
+		double ns = median(rounds[i], ROUNDS);
+
+		printf("  %-40s %8.1f ns  %5.2fx  %+7.1f ns\n", names[i], ns, ns / base, ns - base);
+	}
 }
 
 static void repeat_mode(struct bench *b)
 {
-	double bare[ROUNDS], other[ROUNDS], pinned[ROUNDS], base;
+	static const char *const names[] = { "bare XDP_PASS", "splitter, not a service packet",
+					     "splitter, pinned flow, local backend" };
 	int fwd = canary_dp_prog_fd(&b->dp), bfd = bpf_program__fd(b->bare->progs.xdp_bare);
 	__u8 svc_pkt[PKT_MAX], other_pkt[PKT_MAX];
+	double ns[3][ROUNDS];
 	struct pkt_spec s;
 	size_t svc_len, other_len;
 
@@ -140,17 +150,13 @@ static void repeat_mode(struct bench *b)
 	run_ns(fwd, b->ifindex, svc_pkt, svc_len, 1);	/* decide and pin the flow */
 
 	for (int r = 0; r < ROUNDS; r++) {
-		bare[r] = run_ns(bfd, b->ifindex, svc_pkt, svc_len, REPEAT);
-		other[r] = run_ns(fwd, b->ifindex, other_pkt, other_len, REPEAT);
-		pinned[r] = run_ns(fwd, b->ifindex, svc_pkt, svc_len, REPEAT);
+		ns[0][r] = run_ns(bfd, b->ifindex, svc_pkt, svc_len, REPEAT);
+		ns[1][r] = run_ns(fwd, b->ifindex, other_pkt, other_len, REPEAT);
+		ns[2][r] = run_ns(fwd, b->ifindex, svc_pkt, svc_len, REPEAT);
 	}
-	base = median(bare, ROUNDS);
 	printf("repeat mode: one 64-byte packet run %d times a round, median of %d rounds\n",
 	       REPEAT, ROUNDS);
-	printf("  %-40s %8s     %6s  %10s\n", "", "ns/pkt", "ratio", "vs bare");
-	report("bare XDP_PASS", base, base);
-	report("splitter, not a service packet", median(other, ROUNDS), base);
-	report("splitter, pinned flow, local backend", median(pinned, ROUNDS), base);
+	report(names, ns, 3);
 }
 
 /* Mean over SINGLE_FLOWS distinct packets, one test run each. */
@@ -169,25 +175,25 @@ static double single_pass(int prog_fd, __u32 ifindex, const char *vip, __u8 tcp_
 
 static void single_mode(struct bench *b)
 {
-	double bare[ROUNDS], fresh[ROUNDS], pinned[ROUNDS], base;
+	static const char *const names[] = { "bare XDP_PASS",
+					     "splitter, new flow, XDP_TX to backend",
+					     "splitter, pinned flow, XDP_TX to backend" };
 	int fwd = canary_dp_prog_fd(&b->dp), bfd = bpf_program__fd(b->bare->progs.xdp_bare);
+	double ns[3][ROUNDS];
 	char vip[32];
 
 	for (int r = 0; r < ROUNDS; r++) {
 		/* A new VIP a round, so that every flow of the round is new to it. */
 		snprintf(vip, sizeof(vip), "198.51.100.%d", 100 + r);
 		service(b, vip, 10 + r, "198.51.100.50", 8080);
-		bare[r] = single_pass(bfd, b->ifindex, vip, TCP_ACK);
-		fresh[r] = single_pass(fwd, b->ifindex, vip, TCP_SYN);
-		pinned[r] = single_pass(fwd, b->ifindex, vip, TCP_ACK);
+		ns[0][r] = single_pass(bfd, b->ifindex, vip, TCP_ACK);
+		ns[1][r] = single_pass(fwd, b->ifindex, vip, TCP_SYN);
+		ns[2][r] = single_pass(fwd, b->ifindex, vip, TCP_ACK);
 	}
-	base = median(bare, ROUNDS);
 	printf("single-run mode: %d distinct 64-byte packets a round, one run each, median of %d "
 	       "rounds\n(each figure includes the kernel's own clock read: read the difference)\n",
 	       SINGLE_FLOWS, ROUNDS);
-	report("bare XDP_PASS", base, base);
-	report("splitter, new flow, XDP_TX to backend", median(fresh, ROUNDS), base);
-	report("splitter, pinned flow, XDP_TX to backend", median(pinned, ROUNDS), base);
+	report(names, ns, 3);
 }
 
 /* One packet of a conversation between client 198.18.0.1:1000 and a VIP's backend. */
@@ -229,8 +235,10 @@ static double response_pass(struct bench *b, int prog_fd, const char *vip)
 
 static void reply_mode(struct bench *b)
 {
-	double bare[ROUNDS], plain[ROUNDS], http[ROUNDS], base;
+	static const char *const names[] = { "bare XDP_PASS", "reply, plain TCP service",
+					     "reply, http service (status line read)" };
 	int fwd = canary_dp_prog_fd(&b->dp), bfd = bpf_program__fd(b->bare->progs.xdp_bare);
+	double ns[3][ROUNDS];
 	__u8 pkt[PKT_MAX];
 
 	service(b, "198.51.100.120", 30, "198.51.100.50", 8080);
@@ -238,17 +246,14 @@ static void reply_mode(struct bench *b)
 	run_ns(fwd, b->ifindex, pkt, conv_pkt(pkt, "198.51.100.120", true, TCP_SYN, ""), 1);
 	run_ns(fwd, b->ifindex, pkt, conv_pkt(pkt, "198.51.100.121", true, TCP_SYN, ""), 1);
 	for (int r = 0; r < ROUNDS; r++) {
-		bare[r] = response_pass(b, bfd, "198.51.100.120");
-		plain[r] = response_pass(b, fwd, "198.51.100.120");
-		http[r] = response_pass(b, fwd, "198.51.100.121");
+		ns[0][r] = response_pass(b, bfd, "198.51.100.120");
+		ns[1][r] = response_pass(b, fwd, "198.51.100.120");
+		ns[2][r] = response_pass(b, fwd, "198.51.100.121");
 	}
-	base = median(bare, ROUNDS);
 	printf("reply path, single-run mode: %d response segments a round (each after a request),\n"
 	       "rewritten to the VIP and sent by XDP_TX to the client, median of %d rounds\n",
 	       SINGLE_FLOWS, ROUNDS);
-	report("bare XDP_PASS", base, base);
-	report("reply, plain TCP service", median(plain, ROUNDS), base);
-	report("reply, http service (status line read)", median(http, ROUNDS), base);
+	report(names, ns, 3);
 }
 
 int main(void)
