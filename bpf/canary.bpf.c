@@ -247,7 +247,12 @@ static __always_inline int tc_ip_packet(struct __sk_buff *skb, struct pkt *p, co
 		return TC_ACT_OK;
 	}
 	retire = conn_reply(p, rev, &rv, bytes);
-	tc_snat(skb, p, &rv, v4);	/* packet pointers are stale from here on */
+	/* Packet pointers are stale from here on. */
+	if (tc_snat(skb, p, &rv, v4)) {
+		/* Half rewritten, it would leave with the backend's address or a bad checksum. */
+		count_passed(CANARY_DP_TC_REWRITE_FAIL, bytes);
+		return TC_ACT_SHOT;
+	}
 	if (retire)
 		conn_retire_by_reply(&p->key, &rv);
 	return TC_ACT_OK;

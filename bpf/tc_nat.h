@@ -11,15 +11,21 @@
 #include "parse.h"
 
 #define TC_ACT_OK	0
+#define TC_ACT_SHOT	2
 #define TC_PULL_LEN	160	/* L2 + 2 VLAN tags + IPv6 + TCP with options + a status line */
 
-static __always_inline void tc_snat(struct __sk_buff *skb, const struct pkt *p,
+/*
+ * Returns 0, or the first helper's error: the packet may then be half rewritten, and must not
+ * leave as it is.
+ */
+static __always_inline long tc_snat(struct __sk_buff *skb, const struct pkt *p,
 				    const struct flow_val *rv, const bool v4)
 {
 	__u32 l4_off = p->l4 - p->data, csum_off = (void *)p->l4_csum - p->data;
 	__u64 udp = p->key.proto == IPPROTO_UDP ? BPF_F_MARK_MANGLED_0 : 0;
 	__be16 old_port = bpf_htons(p->key.sport), new_port = bpf_htons(rv->nat_port);
 	__u32 old_addr[4], new_addr[4];
+	long err;
 
 	/* Read everything first: every helper below invalidates packet pointers. */
 	if (v4) {
@@ -27,25 +33,33 @@ static __always_inline void tc_snat(struct __sk_buff *skb, const struct pkt *p,
 
 		old_addr[0] = p->ip4->saddr;
 		new_addr[0] = *(__u32 *)&rv->nat_addr[12];
-		bpf_l4_csum_replace(skb, csum_off, old_addr[0], new_addr[0],
-				    BPF_F_PSEUDO_HDR | udp | sizeof(__u32));
-		bpf_l3_csum_replace(skb, ip_off + offsetof(struct iphdr, check), old_addr[0],
-				    new_addr[0], sizeof(__u32));
-		bpf_skb_store_bytes(skb, ip_off + offsetof(struct iphdr, saddr), &new_addr[0],
-				    sizeof(__u32), 0);
+		err = bpf_l4_csum_replace(skb, csum_off, old_addr[0], new_addr[0],
+					  BPF_F_PSEUDO_HDR | udp | sizeof(__u32));
+		if (!err)
+			err = bpf_l3_csum_replace(skb, ip_off + offsetof(struct iphdr, check),
+						  old_addr[0], new_addr[0], sizeof(__u32));
+		if (!err)
+			err = bpf_skb_store_bytes(skb, ip_off + offsetof(struct iphdr, saddr),
+						  &new_addr[0], sizeof(__u32), 0);
 	} else {
 		__u32 src_off = (void *)&p->ip6->saddr - p->data;
 
 		__builtin_memcpy(old_addr, &p->ip6->saddr, 16);
 		__builtin_memcpy(new_addr, rv->nat_addr, 16);
+		err = 0;
 #pragma unroll
 		for (int i = 0; i < 4; i++)
-			bpf_l4_csum_replace(skb, csum_off, old_addr[i], new_addr[i],
-					    BPF_F_PSEUDO_HDR | udp | sizeof(__u32));
-		bpf_skb_store_bytes(skb, src_off, new_addr, 16, 0);
+			if (!err)
+				err = bpf_l4_csum_replace(skb, csum_off, old_addr[i], new_addr[i],
+							  BPF_F_PSEUDO_HDR | udp | sizeof(__u32));
+		if (!err)
+			err = bpf_skb_store_bytes(skb, src_off, new_addr, 16, 0);
 	}
-	bpf_l4_csum_replace(skb, csum_off, old_port, new_port, udp | sizeof(__u16));
-	bpf_skb_store_bytes(skb, l4_off, &new_port, sizeof(new_port), 0);
+	if (!err)
+		err = bpf_l4_csum_replace(skb, csum_off, old_port, new_port, udp | sizeof(__u16));
+	if (!err)
+		err = bpf_skb_store_bytes(skb, l4_off, &new_port, sizeof(new_port), 0);
+	return err;
 }
 
 #endif /* XDP_CANARY_TC_NAT_H */

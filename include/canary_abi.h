@@ -228,13 +228,15 @@ struct be_stats {
 	__u64 new_flows;
 };
 
-/* dp_stats: PERCPU_ARRAY indexed by enum canary_dp_reason: packets passed untouched, and why. */
+/* dp_stats: PERCPU_ARRAY indexed by enum canary_dp_reason: packets passed untouched (or, for
+ * a failed TC rewrite, dropped), and why. */
 enum canary_dp_reason {
 	CANARY_DP_FRAGMENT = 0,		/* IPv4 fragment or IPv6 fragment header */
 	CANARY_DP_TRUNCATED = 1,	/* shorter than its own headers */
 	CANARY_DP_BAD_HEADER = 2,	/* IHL < 5, total length, TCP data offset, UDP length */
 	CANARY_DP_VLAN_DEPTH = 3,	/* more than two VLAN tags */
 	CANARY_DP_REPLY_NO_FLOW = 4,	/* from a backend address and port, but no flow knows it */
+	CANARY_DP_TC_REWRITE_FAIL = 5,	/* TC: a checksum or store helper failed: dropped */
 	CANARY_DP_MAX,
 };
 
