@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* The pinned maps as an SRE sees them: named, BTF-typed, readable with bpftool, reusable. */
+#include <ctype.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -204,15 +205,18 @@ static void reopen_reuses_pinned_maps(void **state)
 	canary_dp_close(&first);
 }
 
+/* Whether @cmd prints @what as a whole word: "prog 12" is not in "prog 123". */
 static bool command_output_has(const char *cmd, const char *what)
 {
+	size_t n = strlen(what);
 	char line[512];
 	bool found = false;
 	FILE *f = popen(cmd, "r");
 
 	assert_non_null(f);
 	while (fgets(line, sizeof(line), f))
-		found |= strstr(line, what) != NULL;
+		for (const char *at = strstr(line, what); at; at = strstr(at + 1, what))
+			found |= !isalnum((unsigned char)at[n]) && at[n] != '_';
 	pclose(f);
 	return found;
 }
