@@ -145,8 +145,7 @@ static __always_inline int reply_xdp(struct xdp_md *ctx, struct pkt *p, struct f
 	bool retire;
 	int act;
 
-	retire = conn_reply(p, rev, &rv, bytes);
-	vs = ver_stats_of(rv.svc_id, rv.version);
+	vs = conn_reply(p, rev, &rv, bytes, &retire);
 	if (!vs)
 		return XDP_PASS;
 	nat_rewrite(p, rv.nat_addr, rv.nat_port, false, v4);
@@ -246,7 +245,7 @@ static __always_inline int tc_ip_packet(struct __sk_buff *skb, struct pkt *p, co
 		count_passed(CANARY_DP_REPLY_NO_FLOW, bytes);
 		return TC_ACT_OK;
 	}
-	retire = conn_reply(p, rev, &rv, bytes);
+	conn_reply(p, rev, &rv, bytes, &retire);
 	/* Packet pointers are stale from here on. */
 	if (tc_snat(skb, p, &rv, v4)) {
 		/* Half rewritten, it would leave with the backend's address or a bad checksum. */

@@ -187,26 +187,29 @@ static __always_inline bool conn_from_backend(const struct pkt *p, struct flow_v
 
 /*
  * A reply packet whose reply entry is @rev: counted, and observed. *@rv gets a copy of the entry
- * (the VIP to rewrite to). Returns true when the flow ends with this packet: after a RST, or
- * the last ACK once both sides have sent their FIN.
+ * (the VIP to rewrite to); *@retire says whether the flow ends with this packet: after a RST, or
+ * the last ACK once both sides have sent their FIN. Returns the version's counters, or NULL
+ * when the entry's id is out of range.
  */
-static __always_inline bool conn_reply(const struct pkt *p, struct flow_val *rev,
-				       struct flow_val *rv, __u64 bytes)
+static __always_inline struct ver_stats *conn_reply(const struct pkt *p, struct flow_val *rev,
+						    struct flow_val *rv, __u64 bytes,
+						    bool *retire)
 {
 	struct ver_stats *vs;
 	struct svc_state st;
 
 	*rv = *rev;
+	*retire = false;
 	vs = ver_stats_of(rv->svc_id, rv->version);
 	if (!vs)
-		return false;
+		return NULL;
 	svc_state_of(rv->svc_id, &st);	/* a retired service's flows still get their replies */
 	vs->reply_packets++;
 	vs->reply_bytes += bytes;
-	if (conn_from_backend(p, rev, st.flags, vs))
-		return true;
-	return (rv->flags & CANARY_FLOW_CLOSED) && p->key.proto == IPPROTO_TCP &&
-	       !(p->tcp_flags & TCP_FIN);
+	*retire = conn_from_backend(p, rev, st.flags, vs) ||
+		  ((rv->flags & CANARY_FLOW_CLOSED) && p->key.proto == IPPROTO_TCP &&
+		   !(p->tcp_flags & TCP_FIN));
+	return vs;
 }
 
 /* Removes both entries of the flow a reply packet belongs to. */
