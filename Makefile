@@ -9,7 +9,7 @@ MULTIARCH	:= $(shell $(CC) -dumpmachine)
 CFLAGS		?= -O2 -g
 CFLAGS		+= -std=gnu11 -Wall -Wextra -Werror -Wno-missing-field-initializers \
 		   -D_GNU_SOURCE -Iinclude -Iuser -I$(BUILD) -Iuser/lib
-LDLIBS		:= -lbpf -lelf -lz
+LDLIBS		:= -lbpf -lelf -lz -ljansson -lm
 BPF_CFLAGS	:= -O2 -g -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 		   -I$(BUILD) -Iinclude -Ibpf -I/usr/include/$(MULTIARCH)
 
@@ -22,12 +22,14 @@ DP_TEST		:= $(BUILD)/tests/dp_test
 DP_SRCS		:= $(wildcard tests/datapath/*.c)
 BENCH		:= $(BUILD)/canary-bench
 LAB_DP		:= $(BUILD)/tests/lab-dp
+CANARYD		:= $(BUILD)/canaryd
+CANARYCTL	:= $(BUILD)/canaryctl
 
 .PHONY: all deps check bench clean
 .DELETE_ON_ERROR:
 .SECONDARY: $(BPF_OBJS)
 
-all: $(BPF_OBJS) $(SKELS) $(LIB) $(UNIT_TESTS) $(DP_TEST) $(BENCH) $(LAB_DP)
+all: $(BPF_OBJS) $(SKELS) $(LIB) $(CANARYD) $(CANARYCTL) $(UNIT_TESTS) $(DP_TEST) $(BENCH) $(LAB_DP)
 
 deps:
 	@tools/deps.sh
@@ -59,7 +61,13 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB) | $(BUILD)
 	$(CC) $(CFLAGS) $< -o $@ $(LIB) $(LDLIBS) -lcmocka
 
 $(DP_TEST): $(DP_SRCS) $(wildcard tests/datapath/*.h) $(LIB) $(SKELS) | $(BUILD)
-	$(CC) $(CFLAGS) -Itests/datapath $(DP_SRCS) -o $@ $(LIB) $(LDLIBS) -ljansson -lcmocka -lpthread -lm
+	$(CC) $(CFLAGS) -Itests/datapath $(DP_SRCS) -o $@ $(LIB) $(LDLIBS) -lcmocka -lpthread
+
+$(CANARYD): $(wildcard user/canaryd/*.c user/canaryd/*.h) $(LIB) | $(BUILD)
+	$(CC) $(CFLAGS) -Iuser/canaryd $(filter %.c,$^) -o $@ $(LIB) $(LDLIBS) -lmicrohttpd
+
+$(CANARYCTL): $(wildcard user/canaryctl/*.c user/canaryctl/*.h) $(LIB) | $(BUILD)
+	$(CC) $(CFLAGS) -Iuser/canaryctl $(filter %.c,$^) -o $@ $(LIB) $(LDLIBS)
 
 $(LAB_DP): tests/e2e/lab-dp.c $(LIB) $(SKELS) | $(BUILD)
 	$(CC) $(CFLAGS) $< -o $@ $(LIB) $(LDLIBS)

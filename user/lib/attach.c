@@ -11,10 +11,6 @@
 #include "attach.h"
 #include "canary_bpf.skel.h"
 
-/* From the kernel's UAPI (6.6); Debian 12's headers predate it. */
-#define CANARY_BPF_TCX_EGRESS	47
-#define CLSACT_PRIORITY		1
-#define CLSACT_HANDLE		0xc4a1
 
 static int attach_slot(struct canary_dp *dp, char *err, size_t errlen)
 {

@@ -7,6 +7,13 @@
 
 #include "dp.h"
 
+/* From the kernel's UAPI (6.6); Debian 12's headers predate it. */
+#define CANARY_BPF_TCX_EGRESS	47
+
+/* The clsact egress filter that is xdp-canary's, where there is no TCX. */
+#define CLSACT_PRIORITY		1
+#define CLSACT_HANDLE		0xc4a1
+
 enum canary_xdp_mode {
 	CANARY_XDP_NATIVE,
 	CANARY_XDP_GENERIC,	/* the driver has no XDP: the kernel runs it on the skb */

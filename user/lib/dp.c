@@ -41,7 +41,8 @@ static int pin_path_of(const struct canary_dp *dp, const struct bpf_map *map, ch
  * flags, which the kernel amends for some types (devmaps gain BPF_F_RDONLY_PROG), so the layout
  * is compared here instead. Returns 1 if reused, 0 if there is no pin, or a negative errno.
  */
-static int map_reuse_pinned(struct bpf_map *map, const char *path, char *err, size_t errlen)
+static int map_reuse_pinned(struct bpf_map *map, const char *path, bool adopt_size, char *err,
+			    size_t errlen)
 {
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info);
@@ -59,6 +60,13 @@ static int map_reuse_pinned(struct bpf_map *map, const char *path, char *err, si
 	if (ret) {
 		ret = -errno;
 		snprintf(err, errlen, "inspect pinned map %s: %s", path, strerror(errno));
+		goto out;
+	}
+	/* The flow table's size is a load option: a reader takes the one in use. */
+	if (adopt_size && bpf_map__type(map) == BPF_MAP_TYPE_LRU_HASH &&
+	    bpf_map__set_max_entries(map, info.max_entries)) {
+		ret = -EINVAL;
+		snprintf(err, errlen, "size %s like its pin", bpf_map__name(map));
 		goto out;
 	}
 	if (info.type != bpf_map__type(map) || info.key_size != bpf_map__key_size(map) ||
@@ -84,7 +92,7 @@ out:
 	return ret;
 }
 
-static int pins_reuse(struct canary_dp *dp, char *err, size_t errlen)
+static int pins_reuse(struct canary_dp *dp, bool pins_only, char *err, size_t errlen)
 {
 	char path[PATH_MAX];
 	struct bpf_map *map;
@@ -95,7 +103,7 @@ static int pins_reuse(struct canary_dp *dp, char *err, size_t errlen)
 		snprintf(err, errlen, "mount bpffs on %s: %s", BPFFS_ROOT, strerror(-ret));
 		return ret;
 	}
-	if (mkdir(dp->pin_dir, 0700) && errno != EEXIST) {
+	if (!pins_only && mkdir(dp->pin_dir, 0700) && errno != EEXIST) {
 		ret = -errno;
 		snprintf(err, errlen, "create %s: %s", dp->pin_dir, strerror(errno));
 		return ret;
@@ -107,9 +115,14 @@ static int pins_reuse(struct canary_dp *dp, char *err, size_t errlen)
 			snprintf(err, errlen, "pin path under %s: name too long", dp->pin_dir);
 			return -ENAMETOOLONG;
 		}
-		ret = map_reuse_pinned(map, path, err, errlen);
+		ret = map_reuse_pinned(map, path, pins_only, err, errlen);
 		if (ret < 0)
 			return ret;
+		if (ret == 0 && pins_only) {
+			snprintf(err, errlen, "no datapath pinned at %s (is canaryd started?)",
+				 dp->pin_dir);
+			return -ENOENT;
+		}
 	}
 	return 0;
 }
@@ -203,10 +216,16 @@ int canary_dp_open(struct canary_dp *dp, const struct canary_dp_opts *opts, char
 			snprintf(err, errlen, "pin directory name too long");
 			goto fail;
 		}
-		ret = pins_reuse(dp, err, errlen);
+		ret = pins_reuse(dp, opts->pins_only, err, errlen);
 		if (ret)
 			goto fail;
+	} else if (opts && opts->pins_only) {
+		ret = -EINVAL;
+		snprintf(err, errlen, "pins_only needs a pin directory");
+		goto fail;
 	}
+	if (opts && opts->pins_only)
+		goto map;
 	ret = canary_bpf__load(dp->skel);
 	if (ret) {
 		snprintf(err, errlen, "load BPF object (pins in %s): %s",
@@ -218,6 +237,7 @@ int canary_dp_open(struct canary_dp *dp, const struct canary_dp_opts *opts, char
 		if (ret)
 			goto fail;
 	}
+map:
 	ret = map_mmap(dp->skel->maps.svc_state, &dp->state_words, err, errlen);
 	if (!ret)
 		ret = map_mmap(dp->skel->maps.svc_filter, &dp->filter_words, err, errlen);
@@ -248,6 +268,10 @@ int canary_dp_unpin(struct canary_dp *dp)
 		if (unlink(path) && errno != ENOENT)
 			return -errno;
 	}
+	if (snprintf(path, sizeof(path), "%s/links", dp->pin_dir) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	if (rmdir(path) && errno != ENOENT)
+		return -errno;
 	if (rmdir(dp->pin_dir) && errno != ENOENT)
 		return -errno;
 	return 0;

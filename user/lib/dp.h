@@ -7,6 +7,7 @@
 #define XDP_CANARY_DP_H
 
 #include <limits.h>
+#include <stdbool.h>
 #include <linux/types.h>
 
 #include "canary_abi.h"
@@ -38,6 +39,8 @@ struct canary_dp_opts {
 	__u32 flow_entries;	/* 0: CANARY_FLOWS_DEFAULT */
 	__u64 syn_timeout_ns;	/* 0: 3 s */
 	__u64 udp_idle_ns;	/* 0: 30 s */
+	bool pins_only;		/* open the maps pinned at pin_dir (all must be there) and load no
+				 * program: for tools that read and write a running datapath */
 };
 
 /* Mounts bpffs on /sys/fs/bpf unless one is there already. */

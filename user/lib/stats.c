@@ -66,3 +66,35 @@ int stats_passed(struct canary_dp *dp, enum canary_dp_reason reason, struct dp_s
 		return -EINVAL;
 	return percpu_sum(dp->skel->maps.dp_stats, reason, out, sizeof(*out));
 }
+
+static int percpu_zero(struct bpf_map *map, __u32 key)
+{
+	int ncpu = libbpf_num_possible_cpus(), ret = 0;
+	void *zero;
+
+	if (ncpu < 0)
+		return ncpu;
+	zero = calloc(ncpu, bpf_map__value_size(map));
+	if (!zero)
+		return -ENOMEM;
+	if (bpf_map_update_elem(bpf_map__fd(map), &key, zero, BPF_ANY))
+		ret = -errno;
+	free(zero);
+	return ret;
+}
+
+int stats_reset(struct canary_dp *dp, __u32 svc_id)
+{
+	int ret = 0;
+
+	if (svc_id >= CANARY_MAX_SVC)
+		return -EINVAL;
+	for (__u32 v = 0; !ret && v < CANARY_V_MAX; v++) {
+		ret = percpu_zero(dp->skel->maps.ver_stats, pool_index(svc_id, v));
+		for (__u32 k = 0; !ret && k < CANARY_HIST_MAX; k++)
+			ret = percpu_zero(dp->skel->maps.lat_hist, hist_index(svc_id, v, k));
+		for (__u32 slot = 0; !ret && slot < CANARY_MAX_BACKENDS; slot++)
+			ret = percpu_zero(dp->skel->maps.be_stats, be_index(svc_id, v, slot));
+	}
+	return ret;
+}

@@ -16,4 +16,7 @@ int stats_hist(struct canary_dp *dp, __u32 svc_id, __u8 version, enum canary_his
 
 int stats_passed(struct canary_dp *dp, enum canary_dp_reason reason, struct dp_stats *out);
 
+/* Zeroes a service id's counters and histograms, for a service that takes over a retired id. */
+int stats_reset(struct canary_dp *dp, __u32 svc_id);
+
 #endif /* XDP_CANARY_STATS_H */

@@ -55,7 +55,18 @@ struct state_change {
 	int weight;		/* -1: keep */
 	bool bump_gen;
 	int overrides;		/* -1: keep, 0: clear, 1: set */
+	int mode;		/* -1: keep */
+	int http;		/* -1: keep, 0: clear, 1: set */
 };
+
+static __u8 flag_apply(__u8 flags, __u8 flag, int how)
+{
+	if (how == 1)
+		return flags | flag;
+	if (how == 0)
+		return flags & ~flag;
+	return flags;
+}
 
 /*
  * Compare-and-swap, so that two writers (the agent, and a CLI writing the pins directly while the
@@ -65,7 +76,7 @@ static int state_change(struct canary_dp *dp, __u32 id, const struct state_chang
 {
 	__u64 old, new;
 
-	if (id >= CANARY_MAX_SVC || c->weight > CANARY_WEIGHT_MAX)
+	if (id >= CANARY_MAX_SVC || c->weight > CANARY_WEIGHT_MAX || c->mode > CANARY_HASH_CLIENT)
 		return -EINVAL;
 	old = __atomic_load_n(&dp->state_words[id], __ATOMIC_ACQUIRE);
 	do {
@@ -77,10 +88,10 @@ static int state_change(struct canary_dp *dp, __u32 id, const struct state_chang
 			st.weight = c->weight;
 		if (c->bump_gen)
 			st.gen++;
-		if (c->overrides == 1)
-			st.flags |= CANARY_SVC_F_OVERRIDES;
-		else if (c->overrides == 0)
-			st.flags &= ~CANARY_SVC_F_OVERRIDES;
+		if (c->mode >= 0)
+			st.mode = c->mode;
+		st.flags = flag_apply(st.flags, CANARY_SVC_F_OVERRIDES, c->overrides);
+		st.flags = flag_apply(st.flags, CANARY_SVC_F_HTTP, c->http);
 		new = state_to_word(&st);
 	} while (!__atomic_compare_exchange_n(&dp->state_words[id], &old, new, false,
 					      __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE));
@@ -157,6 +168,28 @@ int svc_state_read(struct canary_dp *dp, __u32 id, struct svc_state *st)
 	return 0;
 }
 
+int svc_key_of(struct canary_dp *dp, __u32 id, struct svc_key *key)
+{
+	int fd = map_fd(dp->skel->maps.svc);
+	struct svc_key cur, *prev = NULL;
+	struct svc_val val;
+
+	while (bpf_map_get_next_key(fd, prev, key) == 0) {
+		if (!bpf_map_lookup_elem(fd, key, &val) && val.id == id)
+			return 0;
+		cur = *key;
+		prev = &cur;
+	}
+	return -ENOENT;
+}
+
+int svc_unmap(struct canary_dp *dp, const struct svc_key *key)
+{
+	if (bpf_map_delete_elem(map_fd(dp->skel->maps.svc), key))
+		return -errno;
+	return filter_sync(dp);
+}
+
 int svc_del(struct canary_dp *dp, const struct svc_key *key)
 {
 	__u32 id = 0;
@@ -168,28 +201,34 @@ int svc_del(struct canary_dp *dp, const struct svc_key *key)
 	if (id >= CANARY_MAX_SVC)
 		return -ERANGE;
 	__atomic_store_n(&dp->state_words[id], 0, __ATOMIC_RELEASE);
-	if (bpf_map_delete_elem(map_fd(dp->skel->maps.svc), key))
-		return -errno;
-	return filter_sync(dp);
+	return svc_unmap(dp, key);
 }
 
 int svc_set_weight(struct canary_dp *dp, __u32 id, __u16 weight)
 {
-	struct state_change c = { .weight = weight, .overrides = -1 };
+	struct state_change c = { .weight = weight, .overrides = -1, .mode = -1, .http = -1 };
 
 	return state_change(dp, id, &c);
 }
 
 int svc_rollback_hard(struct canary_dp *dp, __u32 id, __u16 weight)
 {
-	struct state_change c = { .weight = weight, .bump_gen = true, .overrides = -1 };
+	struct state_change c = { .weight = weight, .bump_gen = true, .overrides = -1, .mode = -1,
+				  .http = -1 };
 
 	return state_change(dp, id, &c);
 }
 
 int svc_set_overrides(struct canary_dp *dp, __u32 id, bool on)
 {
-	struct state_change c = { .weight = -1, .overrides = on };
+	struct state_change c = { .weight = -1, .overrides = on, .mode = -1, .http = -1 };
+
+	return state_change(dp, id, &c);
+}
+
+int svc_set_mode(struct canary_dp *dp, __u32 id, __u8 mode, bool http)
+{
+	struct state_change c = { .weight = -1, .overrides = -1, .mode = mode, .http = http };
 
 	return state_change(dp, id, &c);
 }
@@ -285,6 +324,44 @@ int override_del(struct canary_dp *dp, __u32 svc_id, const __u8 addr[16], unsign
 		return -EINVAL;
 	override_key_init(&key, svc_id, addr, plen);
 	return errno_of(bpf_map_delete_elem(map_fd(dp->skel->maps.overrides), &key));
+}
+
+int override_prune(struct canary_dp *dp, __u32 svc_id, override_keep_fn keep, void *ctx)
+{
+	int fd = map_fd(dp->skel->maps.overrides);
+	struct override_key key, next, *prev = NULL;
+	__u32 want = htonl(svc_id);
+
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		key = next;
+		if (key.svc_id == want &&
+		    !keep(key.addr, key.prefixlen - 32, ctx)) {
+			if (bpf_map_delete_elem(fd, &key))
+				return -errno;
+			prev = NULL;	/* the walk restarts: deleting moved the trie */
+			continue;
+		}
+		prev = &key;
+	}
+	return 0;
+}
+
+int tx_port_prune(struct canary_dp *dp, tx_port_keep_fn keep, void *ctx)
+{
+	int fd = map_fd(dp->skel->maps.tx_ports);
+	__u32 key, next, *prev = NULL;
+
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		key = next;
+		if (!keep(key, ctx)) {
+			if (bpf_map_delete_elem(fd, &key))
+				return -errno;
+			prev = NULL;
+			continue;
+		}
+		prev = &key;
+	}
+	return 0;
 }
 
 int tx_port_add(struct canary_dp *dp, __u32 ifindex)

@@ -28,6 +28,12 @@ int svc_id_of(struct canary_dp *dp, const struct svc_key *key, __u32 *id);
 /* A snapshot of a service's state word. */
 int svc_state_read(struct canary_dp *dp, __u32 id, struct svc_state *st);
 
+/* The key that maps to @id, or -ENOENT. */
+int svc_key_of(struct canary_dp *dp, __u32 id, struct svc_key *key);
+
+/* Removes @key from the service table only: its id and state stay (a VIP that moves). */
+int svc_unmap(struct canary_dp *dp, const struct svc_key *key);
+
 /* Retires the service: new packets to it pass untouched, its pinned flows stop matching. */
 int svc_del(struct canary_dp *dp, const struct svc_key *key);
 
@@ -42,6 +48,9 @@ int svc_rollback_hard(struct canary_dp *dp, __u32 id, __u16 weight);
 
 /* Sets or clears the CANARY_SVC_F_OVERRIDES flag, in one atomic store. */
 int svc_set_overrides(struct canary_dp *dp, __u32 id, bool on);
+
+/* Sets the hash mode and the HTTP flag, in one atomic store; weight and generation stay. */
+int svc_set_mode(struct canary_dp *dp, __u32 id, __u8 mode, bool http);
 
 /*
  * Publishes a version's pool: @n backends (0..CANARY_MAX_BACKENDS; backend i is slot i) and their
@@ -59,6 +68,16 @@ int override_put(struct canary_dp *dp, __u32 svc_id, const __u8 addr[16], unsign
 		 __u8 version);
 
 int override_del(struct canary_dp *dp, __u32 svc_id, const __u8 addr[16], unsigned int plen);
+
+typedef bool (*override_keep_fn)(const __u8 addr[16], unsigned int plen, void *ctx);
+
+/* Deletes @svc_id's override prefixes for which @keep says false. */
+int override_prune(struct canary_dp *dp, __u32 svc_id, override_keep_fn keep, void *ctx);
+
+typedef bool (*tx_port_keep_fn)(__u32 ifindex, void *ctx);
+
+/* Deletes the redirect targets for which @keep says false. */
+int tx_port_prune(struct canary_dp *dp, tx_port_keep_fn keep, void *ctx);
 
 /* Lets the datapath redirect to @ifindex (a DEVMAP_HASH entry). */
 int tx_port_add(struct canary_dp *dp, __u32 ifindex);

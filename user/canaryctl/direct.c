@@ -1,0 +1,220 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * canaryctl without canaryd: the pinned maps are the datapath's truth, so a weight change or a
+ * rollback is the same atomic store the agent would make. The state file gets the same note,
+ * under its lock, so the agent finds it when it starts.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "canaryctl.h"
+#include "dp.h"
+#include "ops.h"
+#include "status.h"
+#include "svc.h"
+
+struct direct {
+	const struct ctl *c;
+	json_t *req;
+	const char *cmd;
+	const char *service;
+	struct canary_state *st;
+	struct canary_dp dp;
+	bool dp_open;
+	int lock;
+};
+
+static json_t *fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static json_t *fail(int code, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return json_pack("{sb ss si sb}", "ok", 0, "error", msg, "exit", code, "direct", 1);
+}
+
+static json_t *ok(json_t *fields)
+{
+	json_object_set_new(fields, "ok", json_true());
+	json_object_set_new(fields, "direct", json_true());
+	return fields;
+}
+
+static int dp_open(struct direct *x, char *err, size_t errlen)
+{
+	struct canary_dp_opts opts = { .pin_dir = x->c->cfg.pin_dir, .pins_only = true };
+
+	if (canary_dp_open(&x->dp, &opts, err, errlen))
+		return -1;
+	x->dp_open = true;
+	return 0;
+}
+
+/*
+ * The service's record. A state file that lost it (or was lost) is no reason for a rollback to
+ * fail: with the service in the config, its id is in the pinned service table.
+ */
+static struct state_svc *service_find(struct direct *x)
+{
+	const struct cfg_service *svc = config_service(&x->c->cfg, x->service);
+	struct state_svc *s = state_svc_find(x->st, x->service);
+	__u32 id;
+
+	if (s || !svc || svc_id_of(&x->dp, &svc->key, &id))
+		return s;
+	for (unsigned int i = 0; i < x->st->nsvc; i++)
+		if (x->st->svc[i].id == id)
+			return NULL;
+	if (x->st->nsvc == CANARY_MAX_SVC)
+		return NULL;
+	s = &x->st->svc[x->st->nsvc++];
+	memset(s, 0, sizeof(*s));
+	snprintf(s->name, sizeof(s->name), "%s", x->service);
+	s->id = id;
+	return s;
+}
+
+static json_t *set_weight(struct direct *x, struct state_svc *s, __u16 bp, bool hard,
+			  const char *action)
+{
+	const char *reason = x->c->reason ? x->c->reason : "";
+	char err[512] = "", from[8], to[8];
+	struct op_result res;
+
+	if (op_set_weight(&x->dp, s, bp, hard, action, reason, x->c->by, &res, err, sizeof(err)))
+		return fail(1, "%s", err);
+	if (state_save(x->c->cfg.state_dir, x->st, err, sizeof(err)))
+		fprintf(stderr, "canaryctl: warning: the datapath has the new weight, but %s\n",
+			err);
+	return ok(json_pack("{ss ss ss ss sI sI sb}", "service", s->name, "action", action,
+			    "from", weight_format(res.from_bp, from, sizeof(from)),
+			    "to", weight_format(res.to_bp, to, sizeof(to)),
+			    "generation_from", (json_int_t)res.gen_from,
+			    "generation", (json_int_t)res.gen_to, "hard", hard));
+}
+
+static json_t *status_one(struct direct *x, struct state_svc *s, struct svc_sample *old)
+{
+	struct svc_sample cur;
+
+	if (sample_read(&x->dp, s->id, &cur))
+		return NULL;
+	return status_svc_json(&x->dp, s, config_service(&x->c->cfg, s->name),
+			       old && old->mono_ns ? old : NULL, &cur, false);
+}
+
+/* Two samples a second apart give the rates the agent would have kept. */
+static json_t *cmd_status(struct direct *x, struct state_svc *only)
+{
+	struct svc_sample *first = calloc(CANARY_MAX_SVC, sizeof(*first));
+	json_t *arr = json_array();
+	struct timespec pause = { .tv_sec = 1 };
+
+	if (!first)
+		return fail(1, "out of memory");
+	for (unsigned int i = 0; i < x->st->nsvc; i++)
+		if (!only || only == &x->st->svc[i])
+			sample_read(&x->dp, x->st->svc[i].id, &first[i]);
+	if (!json_is_true(json_object_get(x->req, "totals_only")))
+		nanosleep(&pause, NULL);
+	for (unsigned int i = 0; i < x->st->nsvc; i++) {
+		json_t *j;
+
+		if (only && only != &x->st->svc[i])
+			continue;
+		j = status_one(x, &x->st->svc[i], &first[i]);
+		if (j)
+			json_array_append_new(arr, j);
+	}
+	free(first);
+	return ok(json_pack("{so}", "services", arr));
+}
+
+static json_t *cmd_pause(struct direct *x, struct state_svc *s, bool pause)
+{
+	char err[512] = "";
+	bool was = s->paused;
+
+	s->paused = pause;
+	if (state_save(x->c->cfg.state_dir, x->st, err, sizeof(err)))
+		return fail(1, "%s", err);
+	return ok(json_pack("{ss sb sb}", "service", s->name, "paused", pause, "changed",
+			    was != pause));
+}
+
+static json_t *dispatch(struct direct *x)
+{
+	struct state_svc *s = NULL;
+
+	if (x->service) {
+		s = service_find(x);
+		if (!s)
+			return fail(2, "no service \"%s\" in the state (%s) or the config",
+				    x->service, x->c->cfg.state_dir);
+	}
+	if (!strcmp(x->cmd, "status") || !strcmp(x->cmd, "services"))
+		return cmd_status(x, s);
+	if (!strcmp(x->cmd, "weight"))
+		return set_weight(x, s, json_integer_value(json_object_get(x->req, "weight_bp")),
+				  false, "weight");
+	if (!strcmp(x->cmd, "rollback")) {
+		bool hard = json_is_true(json_object_get(x->req, "hard"));
+
+		return set_weight(x, s, 0, hard, hard ? "rollback --hard" : "rollback");
+	}
+	if (!strcmp(x->cmd, "promote"))
+		return set_weight(x, s, CANARY_WEIGHT_MAX, false,
+				  json_is_true(json_object_get(x->req, "full")) ? "promote --full"
+										: "promote");
+	if (!strcmp(x->cmd, "pause") || !strcmp(x->cmd, "resume"))
+		return cmd_pause(x, s, !strcmp(x->cmd, "pause"));
+	return fail(1, "%s needs canaryd, which is not running", x->cmd);
+}
+
+static json_t *teardown(const struct ctl *c)
+{
+	char err[512] = "";
+
+	if (canary_teardown(c->cfg.pin_dir, c->cfg.state_dir, err, sizeof(err)))
+		return fail(1, "teardown: %s", err);
+	return ok(json_object());
+}
+
+json_t *direct_call(const struct ctl *c, json_t *req)
+{
+	struct direct x = { .c = c, .req = req, .lock = -1 };
+	char err[512] = "";
+	json_t *resp;
+
+	x.cmd = json_string_value(json_object_get(req, "cmd"));
+	x.service = json_string_value(json_object_get(req, "service"));
+	if (!strcmp(x.cmd, "teardown"))
+		return teardown(c);
+	if (!strcmp(x.cmd, "reload") || !strcmp(x.cmd, "ping"))
+		return fail(1, "%s needs canaryd, which is not running", x.cmd);
+	x.st = calloc(1, sizeof(*x.st));
+	if (!x.st)
+		return fail(1, "out of memory");
+	x.lock = state_lock(c->cfg.state_dir, err, sizeof(err));
+	if (x.lock < 0)
+		fprintf(stderr, "canaryctl: warning: %s; going on without it\n", err);
+	if (state_load(c->cfg.state_dir, x.st, err, sizeof(err)))
+		fprintf(stderr, "canaryctl: warning: %s; using the config\n", err);
+	if (dp_open(&x, err, sizeof(err)))
+		resp = fail(1, "%s", err);
+	else
+		resp = dispatch(&x);
+	if (x.dp_open)
+		canary_dp_close(&x.dp);
+	state_unlock(x.lock);
+	free(x.st);
+	return resp;
+}

@@ -1,0 +1,420 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * Making the datapath what the config says. At start the pins may hold a previous run's
+ * datapath: what matches is kept as it is (weights, generations, flows, counters), and only the
+ * difference is written. A reload does the same against the config it replaces.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <net/if.h>
+
+#include "addr.h"
+#include "canaryd.h"
+#include "links.h"
+#include "stats.h"
+#include "svc.h"
+
+static const struct cfg_service *cfg_service_of(const struct canary_config *cfg,
+						const char *name)
+{
+	return cfg ? config_service(cfg, name) : NULL;
+}
+
+static const char *key_format(const struct svc_key *key, char *buf, size_t len)
+{
+	char addr[CANARY_ADDRSTRLEN];
+
+	addr_format(key->addr, addr, sizeof(addr));
+	snprintf(buf, len, addr_is_v4(key->addr) ? "%s:%u/%s" : "[%s]:%u/%s", addr, key->port,
+		 key->proto == IPPROTO_UDP ? "udp" : "tcp");
+	return buf;
+}
+
+static int pools_publish(struct canaryd *d, __u32 id, const struct cfg_service *svc)
+{
+	int ret = 0;
+
+	for (unsigned int v = 0; !ret && v < CANARY_V_MAX; v++)
+		ret = pool_publish(&d->dp, id, v, svc->pool[v], svc->npool[v]);
+	return ret;
+}
+
+static bool pools_equal(const struct cfg_service *a, const struct cfg_service *b)
+{
+	for (unsigned int v = 0; v < CANARY_V_MAX; v++)
+		if (a->npool[v] != b->npool[v] ||
+		    memcmp(a->pool[v], b->pool[v], a->npool[v] * sizeof(a->pool[v][0])))
+			return false;
+	return true;
+}
+
+static bool overrides_equal(const struct cfg_service *a, const struct cfg_service *b)
+{
+	return a->noverrides == b->noverrides &&
+	       !memcmp(a->overrides, b->overrides, a->noverrides * sizeof(*a->overrides));
+}
+
+static bool override_wanted(const __u8 addr[16], unsigned int plen, void *ctx)
+{
+	const struct cfg_service *svc = ctx;
+
+	for (unsigned int i = 0; i < svc->noverrides; i++)
+		if (svc->overrides[i].plen == plen && !memcmp(svc->overrides[i].addr, addr, 16))
+			return true;
+	return false;
+}
+
+/* New prefixes first, stale ones after: a client is never left without its override. */
+static int overrides_sync(struct canaryd *d, __u32 id, const struct cfg_service *svc)
+{
+	int ret = 0;
+
+	for (unsigned int i = 0; !ret && i < svc->noverrides; i++)
+		ret = override_put(&d->dp, id, svc->overrides[i].addr, svc->overrides[i].plen,
+				   svc->overrides[i].version);
+	if (!ret)
+		ret = override_prune(&d->dp, id, override_wanted, (void *)svc);
+	return ret;
+}
+
+static int service_create(struct canaryd *d, const struct cfg_service *svc, char *err,
+			  size_t errlen)
+{
+	struct svc_state st = { .weight = svc->weight, .mode = svc->mode, .gen = 1,
+				.flags = (svc->http ? CANARY_SVC_F_HTTP : 0) |
+					 (svc->noverrides ? CANARY_SVC_F_OVERRIDES : 0) };
+	struct state_svc *s = state_svc_add(d->state, svc->name, now_ms());
+	char key[80], w[8];
+	int ret;
+
+	if (!s) {
+		snprintf(err, errlen, "service %s: no free service id (%d at most, retired ids "
+			 "rest 5 minutes)", svc->name, CANARY_MAX_SVC);
+		return -ENOSPC;
+	}
+	/* A retired id keeps its old counters: the new service starts from zero. */
+	ret = stats_reset(&d->dp, s->id);
+	if (!ret)
+		ret = pools_publish(d, s->id, svc);
+	if (!ret)
+		ret = overrides_sync(d, s->id, svc);
+	if (!ret)
+		ret = svc_put(&d->dp, &svc->key, s->id, &st);
+	if (ret) {
+		snprintf(err, errlen, "service %s: publish: %s", svc->name, strerror(-ret));
+		state_svc_retire(d->state, svc->name, 0);
+		return ret;
+	}
+	state_note(s, now_ms(), "created", 0, svc->weight, "in the config", "canaryd");
+	log_info("service %s: created as id %u on %s: %u stable, %u canary backends, canary "
+		 "weight %s%%", svc->name, s->id, key_format(&svc->key, key, sizeof(key)),
+		 svc->npool[0], svc->npool[1], weight_format(svc->weight, w, sizeof(w)));
+	return 0;
+}
+
+/* The service kept its id but its VIP, port or protocol changed. */
+static int service_rekey(struct canaryd *d, const struct cfg_service *svc, __u32 id)
+{
+	struct svc_key old;
+	struct svc_state st;
+	char from[80], to[80];
+	int ret;
+
+	ret = svc_state_read(&d->dp, id, &st);
+	if (!ret)
+		ret = svc_put(&d->dp, &svc->key, id, &st);
+	if (ret)
+		return ret;
+	if (!svc_key_of(&d->dp, id, &old) && memcmp(&old, &svc->key, sizeof(old))) {
+		ret = svc_unmap(&d->dp, &old);
+		log_info("service %s: moved from %s to %s; its flows and weight stay", svc->name,
+			 key_format(&old, from, sizeof(from)), key_format(&svc->key, to, sizeof(to)));
+	}
+	return ret;
+}
+
+static int service_update(struct canaryd *d, const struct cfg_service *svc,
+			  const struct cfg_service *old, struct state_svc *s)
+{
+	struct svc_state st;
+	__u32 id_now;
+	char w[8];
+	int ret = 0;
+
+	if (svc_id_of(&d->dp, &svc->key, &id_now) || id_now != s->id)
+		ret = service_rekey(d, svc, s->id);
+	if (!ret && (!old || !pools_equal(old, svc))) {
+		ret = pools_publish(d, s->id, svc);
+		if (!ret && old)
+			log_info("service %s: pools now %u stable, %u canary backends", svc->name,
+				 svc->npool[0], svc->npool[1]);
+	}
+	if (!ret && (!old || !overrides_equal(old, svc))) {
+		ret = overrides_sync(d, s->id, svc);
+		if (!ret)
+			ret = svc_set_overrides(&d->dp, s->id, svc->noverrides > 0);
+	}
+	if (!ret)
+		ret = svc_state_read(&d->dp, s->id, &st);
+	if (!ret && (st.mode != svc->mode || !(st.flags & CANARY_SVC_F_HTTP) != !svc->http)) {
+		ret = svc_set_mode(&d->dp, s->id, svc->mode, svc->http);
+		log_info("service %s: hash %s, http %s", svc->name,
+			 svc->mode == CANARY_HASH_CLIENT ? "client" : "flow", svc->http ? "on" : "off");
+	}
+	/* The file's weight is where a service starts; it moves the weight only when edited. */
+	if (!ret && old && old->weight != svc->weight) {
+		ret = svc_set_weight(&d->dp, s->id, svc->weight);
+		state_note(s, now_ms(), "weight", st.weight, svc->weight, "edited in the config",
+			   "canaryd reload");
+		log_info("service %s: canary weight %s%% (edited in the config)", svc->name,
+			 weight_format(svc->weight, w, sizeof(w)));
+	}
+	return ret;
+}
+
+static void service_retire(struct canaryd *d, struct state_svc *s)
+{
+	char name[CFG_NAME_MAX];
+	struct svc_key key;
+	__u32 id = s->id;
+
+	snprintf(name, sizeof(name), "%s", s->name);
+	if (!svc_key_of(&d->dp, id, &key) && svc_del(&d->dp, &key))
+		log_warn("service %s: remove from the service table: %s", name, strerror(errno));
+	for (unsigned int v = 0; v < CANARY_V_MAX; v++)
+		pool_publish(&d->dp, id, v, NULL, 0);
+	override_prune(&d->dp, id, override_wanted, &(struct cfg_service){ .noverrides = 0 });
+	state_svc_retire(d->state, name, now_ms());
+	log_info("service %s: removed (id %u rests 5 minutes before reuse)", name, id);
+}
+
+/* A service the state forgot (state file lost) but the pins still hold: take it back. */
+static struct state_svc *service_adopt(struct canaryd *d, const struct cfg_service *svc)
+{
+	struct state_svc *s;
+	__u32 id;
+
+	if (svc_id_of(&d->dp, &svc->key, &id))
+		return NULL;
+	for (unsigned int i = 0; i < d->state->nsvc; i++)
+		if (d->state->svc[i].id == id)
+			return NULL;
+	d->state->retired_ms[id] = 0;
+	s = state_svc_add(d->state, svc->name, 0);
+	if (s && s->id != id) {
+		state_svc_retire(d->state, svc->name, 0);
+		return NULL;
+	}
+	if (s)
+		log_info("service %s: found in the pins as id %u; kept", svc->name, id);
+	return s;
+}
+
+static int services_apply(struct canaryd *d, const struct canary_config *old, char *err,
+			  size_t errlen)
+{
+	int ret;
+
+	for (unsigned int i = 0; i < d->state->nsvc;) {
+		if (!config_service(&d->cfg, d->state->svc[i].name)) {
+			service_retire(d, &d->state->svc[i]);
+			continue;	/* the last one moved into slot i */
+		}
+		i++;
+	}
+	for (unsigned int i = 0; i < d->cfg.nservices; i++) {
+		const struct cfg_service *svc = &d->cfg.services[i];
+		struct state_svc *s = state_svc_find(d->state, svc->name);
+
+		if (!s)
+			s = service_adopt(d, svc);
+		if (s)
+			ret = service_update(d, svc, cfg_service_of(old, svc->name), s);
+		else
+			ret = service_create(d, svc, err, errlen);
+		if (ret) {
+			if (!err[0])
+				snprintf(err, errlen, "service %s: %s", svc->name, strerror(-ret));
+			return ret;
+		}
+	}
+	return 0;
+}
+
+static void clsact_note(struct canaryd *d, const char *ifname, bool on)
+{
+	struct canary_state *st = d->state;
+
+	for (unsigned int i = 0; i < st->nclsact; i++) {
+		if (strcmp(st->clsact[i], ifname))
+			continue;
+		if (!on)
+			memcpy(st->clsact[i], st->clsact[--st->nclsact], IF_NAMESIZE);
+		return;
+	}
+	if (on && st->nclsact < CFG_MAX_IFACES)
+		snprintf(st->clsact[st->nclsact++], IF_NAMESIZE, "%s", ifname);
+}
+
+static const struct cfg_iface *cfg_iface_of(const struct canary_config *cfg, const char *name)
+{
+	for (unsigned int i = 0; i < cfg->nifaces; i++)
+		if (!strcmp(cfg->ifaces[i].name, name))
+			return &cfg->ifaces[i];
+	return NULL;
+}
+
+static int xdp_apply(struct canaryd *d, const struct cfg_iface *ifc, struct iface_rt *rt,
+		     char *err, size_t errlen)
+{
+	static const enum canary_xdp_want want[] = {
+		[CFG_XDP_AUTO] = CANARY_XDP_WANT_AUTO,
+		[CFG_XDP_NATIVE] = CANARY_XDP_WANT_NATIVE,
+		[CFG_XDP_GENERIC] = CANARY_XDP_WANT_GENERIC,
+	};
+	struct link_result res;
+	int ret;
+
+	if (ifc->xdp == CFG_XDP_OFF)
+		return link_unpin(d->cfg.pin_dir, "xdp", ifc->name, err, errlen);
+	ret = link_xdp_ensure(&d->dp, ifc->name, want[ifc->xdp], &res, err, errlen);
+	if (ret)
+		return ret;
+	if (res.fell_back)
+		log_warn("%s: the driver has no native XDP; running in generic mode (slower, "
+			 "same behaviour)", ifc->name);
+	log_info("%s: xdp %s (%s)", ifc->name, canary_xdp_mode_name(res.xdp_mode),
+		 res.reused ? "kept attached; program swapped in place" : "attached");
+	rt->xdp = true;
+	rt->xdp_mode = res.xdp_mode;
+	return 0;
+}
+
+static int tc_apply(struct canaryd *d, const struct cfg_iface *ifc, struct iface_rt *rt,
+		    char *err, size_t errlen)
+{
+	struct link_result res;
+	int ret;
+
+	if (ifc->tc == CFG_TC_OFF) {
+		ret = link_unpin(d->cfg.pin_dir, "tcx", ifc->name, err, errlen);
+		if (!ret)
+			ret = clsact_remove(ifc->name, err, errlen);
+		clsact_note(d, ifc->name, false);
+		return ret;
+	}
+	ret = link_tc_ensure(&d->dp, ifc->name,
+			     ifc->tc == CFG_TC_CLSACT ? CANARY_TC_CLSACT : CANARY_TC_TCX, &res, err,
+			     errlen);
+	if (ret)
+		return ret;
+	clsact_note(d, ifc->name, res.tc_mode == CANARY_TC_CLSACT);
+	log_info("%s: tc egress %s (%s)", ifc->name, canary_tc_mode_name(res.tc_mode),
+		 res.reused ? "kept attached; program swapped in place" : "attached");
+	rt->tc = true;
+	rt->tc_mode = res.tc_mode;
+	return 0;
+}
+
+static int stale_link_remove(const char *ifname, const char *kind, void *ctx)
+{
+	struct canaryd *d = ctx;
+	char err[256] = "";
+
+	if (cfg_iface_of(&d->cfg, ifname))
+		return 0;
+	if (link_unpin(d->cfg.pin_dir, kind, ifname, err, sizeof(err)))
+		log_warn("%s", err);
+	else
+		log_info("%s: %s detached (not in the config)", ifname, kind);
+	return 0;
+}
+
+static bool tx_port_wanted(__u32 ifindex, void *ctx)
+{
+	struct canaryd *d = ctx;
+	char name[IF_NAMESIZE];
+
+	return if_indextoname(ifindex, name) && cfg_iface_of(&d->cfg, name);
+}
+
+static int ifaces_apply(struct canaryd *d, char *err, size_t errlen)
+{
+	int ret = 0;
+
+	memset(d->ifaces, 0, sizeof(d->ifaces));
+	d->nifaces = d->cfg.nifaces;
+	for (unsigned int i = 0; !ret && i < d->cfg.nifaces; i++) {
+		const struct cfg_iface *ifc = &d->cfg.ifaces[i];
+		struct iface_rt *rt = &d->ifaces[i];
+
+		snprintf(rt->name, sizeof(rt->name), "%s", ifc->name);
+		ret = tx_port_add(&d->dp, if_nametoindex(ifc->name));
+		if (ret)
+			snprintf(err, errlen, "%s: add to redirect targets: %s", ifc->name,
+				 strerror(-ret));
+		if (!ret)
+			ret = xdp_apply(d, ifc, rt, err, errlen);
+		if (!ret)
+			ret = tc_apply(d, ifc, rt, err, errlen);
+	}
+	if (ret)
+		return ret;
+	links_for_each(d->cfg.pin_dir, stale_link_remove, d);
+	for (unsigned int i = 0; i < d->state->nclsact;) {
+		const char *name = d->state->clsact[i];
+
+		if (cfg_iface_of(&d->cfg, name)) {
+			i++;
+			continue;
+		}
+		if (clsact_remove(name, err, errlen))
+			log_warn("%s", err);
+		clsact_note(d, name, false);
+	}
+	return tx_port_prune(&d->dp, tx_port_wanted, d);
+}
+
+/* Everything the config names must be there before anything changes. */
+static int preflight(struct canaryd *d, char *err, size_t errlen)
+{
+	for (unsigned int i = 0; i < d->cfg.nifaces; i++) {
+		if (if_nametoindex(d->cfg.ifaces[i].name))
+			continue;
+		snprintf(err, errlen, "interfaces[%u]: %s: %s", i, d->cfg.ifaces[i].name,
+			 strerror(errno));
+		return -ENODEV;
+	}
+	return 0;
+}
+
+int state_commit(struct canaryd *d)
+{
+	char err[512] = "";
+	int lock, ret;
+
+	lock = state_lock(d->cfg.state_dir, err, sizeof(err));
+	ret = lock < 0 ? lock : state_save(d->cfg.state_dir, d->state, err, sizeof(err));
+	state_unlock(lock);
+	if (ret)
+		log_err("save state: %s", err);
+	return ret;
+}
+
+int apply_config(struct canaryd *d, const struct canary_config *old, char *err, size_t errlen)
+{
+	int ret;
+
+	err[0] = '\0';
+	ret = preflight(d, err, errlen);
+	if (!ret)
+		ret = services_apply(d, old, err, errlen);
+	/* Services before interfaces: a program attached for the first time finds them. */
+	if (!ret)
+		ret = ifaces_apply(d, err, errlen);
+	state_commit(d);
+	return ret;
+}

@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* canaryd's one context, and the interfaces between its files. */
+#ifndef XDP_CANARY_CANARYD_H
+#define XDP_CANARY_CANARYD_H
+
+#include <stdbool.h>
+#include <jansson.h>
+
+#include "attach.h"
+#include "config.h"
+#include "dp.h"
+#include "sample.h"
+#include "state.h"
+
+#define SAMPLE_RING	64
+
+struct MHD_Daemon;
+
+/* Samples of one service id, oldest overwritten first. */
+struct sample_ring {
+	struct svc_sample s[SAMPLE_RING];
+	unsigned int next;	/* where the next sample goes */
+	unsigned int n;
+};
+
+struct iface_rt {
+	char name[IF_NAMESIZE];
+	bool xdp, tc;
+	enum canary_xdp_mode xdp_mode;
+	enum canary_tc_mode tc_mode;
+};
+
+struct agent_counters {
+	__u64 reloads_ok;
+	__u64 reloads_failed;
+	__u64 control_requests;
+	__u64 control_denied;
+	__u64 sample_errors;
+	__u64 scrapes;
+};
+
+struct canaryd {
+	struct canary_config cfg;
+	struct canary_dp dp;
+	struct canary_state *state;
+	struct sample_ring *rings;		/* by service id, CANARY_MAX_SVC of them */
+	struct iface_rt ifaces[CFG_MAX_IFACES];
+	unsigned int nifaces;
+	struct agent_counters counters;
+	bool last_reload_ok;
+	__u64 start_ms;
+	__u64 sample_every_ns;
+	int lock_fd, ctl_fd, sig_fd, timer_fd;
+	struct MHD_Daemon *mhd;
+	bool stop;
+};
+
+/* One line to stderr: what happened and why. */
+void logf_(const char *level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+#define log_info(...)	logf_("info", __VA_ARGS__)
+#define log_warn(...)	logf_("warning", __VA_ARGS__)
+#define log_err(...)	logf_("error", __VA_ARGS__)
+
+/* apply.c: make the datapath what @cfg says, keeping what is there already. */
+int apply_config(struct canaryd *d, const struct canary_config *old, char *err, size_t errlen);
+int state_commit(struct canaryd *d);
+
+/* sampling and status (status.c) */
+void samples_take(struct canaryd *d);
+json_t *status_json(struct canaryd *d, const struct cfg_service *svc);
+const struct cfg_service *service_of_id(const struct canaryd *d, __u32 id);
+
+/* control.c */
+int control_open(struct canaryd *d, char *err, size_t errlen);
+void control_accept(struct canaryd *d);
+void control_close(struct canaryd *d);
+
+/* exporter.c */
+int exporter_start(struct canaryd *d, char *err, size_t errlen);
+int exporter_poll_fd(struct canaryd *d);
+int exporter_timeout_ms(struct canaryd *d);
+void exporter_run(struct canaryd *d);
+void exporter_stop(struct canaryd *d);
+
+#endif /* XDP_CANARY_CANARYD_H */

@@ -1,0 +1,352 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * The control socket: one JSON object a line in, one a line out, one request a connection.
+ * Requests: {"cmd": "status" | "services" | "weight" | "rollback" | "promote" | "pause" |
+ * "resume" | "reload" | "teardown" | "ping", "service": NAME, "weight_bp": N, "hard": BOOL,
+ * "full": BOOL, "reason": TEXT}. Answers: {"ok": true, ...} or {"ok": false, "error": TEXT,
+ * "exit": 1 | 2}, where exit 2 means the request itself was wrong.
+ */
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "canaryd.h"
+#include "ops.h"
+#include "status.h"
+
+#define REQUEST_MAX	65536
+
+struct request {
+	struct canaryd *d;
+	json_t *req;
+	const char *cmd;
+	const char *service;
+	const char *reason;
+	char by[64];
+};
+
+static json_t *fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static json_t *fail(int code, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return json_pack("{sb ss si}", "ok", 0, "error", msg, "exit", code);
+}
+
+static json_t *ok(json_t *fields)
+{
+	json_object_set_new(fields, "ok", json_true());
+	return fields;
+}
+
+int control_open(struct canaryd *d, char *err, size_t errlen)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	const char *path = d->cfg.control_socket;
+	char dir[PATH_MAX], *slash;
+	mode_t mode = d->cfg.control_has_group ? 0660 : 0600;
+
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		snprintf(err, errlen, "control socket %s: path too long", path);
+		return -ENAMETOOLONG;
+	}
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = '\0';
+		if (mkdir(dir, 0755) && errno != EEXIST) {
+			snprintf(err, errlen, "create %s: %s", dir, strerror(errno));
+			return -errno;
+		}
+	}
+	strcpy(sa.sun_path, path);
+	/* We hold the agent lock: a socket file left here is a dead agent's. */
+	unlink(path);
+	d->ctl_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (d->ctl_fd < 0 || bind(d->ctl_fd, (struct sockaddr *)&sa, sizeof(sa)) ||
+	    chmod(path, mode) ||
+	    (d->cfg.control_has_group && chown(path, 0, d->cfg.control_gid)) ||
+	    listen(d->ctl_fd, 16)) {
+		snprintf(err, errlen, "control socket %s: %s", path, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+void control_close(struct canaryd *d)
+{
+	if (d->ctl_fd < 0)
+		return;
+	close(d->ctl_fd);
+	unlink(d->cfg.control_socket);
+	d->ctl_fd = -1;
+}
+
+static bool in_group(uid_t uid, gid_t gid, gid_t want)
+{
+	struct passwd pw, *res;
+	gid_t groups[64];
+	int n = 64;
+	char buf[4096];
+
+	if (gid == want)
+		return true;
+	if (getpwuid_r(uid, &pw, buf, sizeof(buf), &res) || !res ||
+	    getgrouplist(pw.pw_name, pw.pw_gid, groups, &n) < 0)
+		return false;
+	for (int i = 0; i < n; i++)
+		if (groups[i] == want)
+			return true;
+	return false;
+}
+
+static bool peer_allowed(struct canaryd *d, int fd, char *by, size_t len)
+{
+	struct ucred cred;
+	socklen_t clen = sizeof(cred);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen))
+		return false;
+	snprintf(by, len, "canaryctl uid %u pid %d", cred.uid, cred.pid);
+	return cred.uid == 0 ||
+	       (d->cfg.control_has_group && in_group(cred.uid, cred.gid, d->cfg.control_gid));
+}
+
+static struct state_svc *service_arg(struct request *r, json_t **err)
+{
+	struct state_svc *s;
+
+	if (!r->service) {
+		*err = fail(2, "%s: which service?", r->cmd);
+		return NULL;
+	}
+	s = state_svc_find(r->d->state, r->service);
+	if (!s || !config_service(&r->d->cfg, r->service))
+		*err = fail(2, "no service \"%s\" (canaryctl services lists them)", r->service);
+	return s;
+}
+
+static json_t *set_weight(struct request *r, struct state_svc *s, __u16 bp, bool hard,
+			  const char *action)
+{
+	struct op_result res;
+	char err[512], from[8], to[8];
+
+	if (op_set_weight(&r->d->dp, s, bp, hard, action, r->reason, r->by, &res, err,
+			  sizeof(err)))
+		return fail(1, "%s", err);
+	state_commit(r->d);
+	log_info("service %s: %s: canary weight %s%% -> %s%%%s (%s: %s)", s->name, action,
+		 weight_format(res.from_bp, from, sizeof(from)),
+		 weight_format(res.to_bp, to, sizeof(to)),
+		 hard ? ", existing canary flows decided again" : "", r->by,
+		 r->reason[0] ? r->reason : "no reason given");
+	return ok(json_pack("{ss ss ss ss sI sI sb}", "service", s->name, "action", action,
+			    "from", from, "to", to, "generation_from", (json_int_t)res.gen_from,
+			    "generation", (json_int_t)res.gen_to, "hard", hard));
+}
+
+static json_t *cmd_weight(struct request *r)
+{
+	json_t *bpj = json_object_get(r->req, "weight_bp"), *err = NULL;
+	struct state_svc *s = service_arg(r, &err);
+	json_int_t bp;
+
+	if (!s)
+		return err;
+	if (!json_is_integer(bpj) || (bp = json_integer_value(bpj)) < 0 ||
+	    bp > CANARY_WEIGHT_MAX)
+		return fail(2, "weight: weight_bp must be 0..%d", CANARY_WEIGHT_MAX);
+	return set_weight(r, s, bp, false, "weight");
+}
+
+static json_t *cmd_rollback(struct request *r)
+{
+	bool hard = json_is_true(json_object_get(r->req, "hard"));
+	json_t *err = NULL;
+	struct state_svc *s = service_arg(r, &err);
+
+	if (!s)
+		return err;
+	return set_weight(r, s, 0, hard, hard ? "rollback --hard" : "rollback");
+}
+
+/* No rollout engine yet: promoting goes to 100 %. */
+static json_t *cmd_promote(struct request *r)
+{
+	bool full = json_is_true(json_object_get(r->req, "full"));
+	json_t *err = NULL;
+	struct state_svc *s = service_arg(r, &err);
+
+	if (!s)
+		return err;
+	return set_weight(r, s, CANARY_WEIGHT_MAX, false, full ? "promote --full" : "promote");
+}
+
+static json_t *cmd_pause(struct request *r, bool pause)
+{
+	json_t *err = NULL;
+	struct state_svc *s = service_arg(r, &err);
+	bool was;
+
+	if (!s)
+		return err;
+	was = s->paused;
+	s->paused = pause;
+	state_commit(r->d);
+	log_info("service %s: %s (%s: %s)", s->name,
+		 was == pause ? (pause ? "already paused" : "not paused") :
+				(pause ? "paused" : "resumed"),
+		 r->by, r->reason[0] ? r->reason : "no reason given");
+	return ok(json_pack("{ss sb sb}", "service", s->name, "paused", pause, "changed",
+			    was != pause));
+}
+
+static json_t *services_list(struct canaryd *d)
+{
+	json_t *arr = json_array();
+
+	for (unsigned int i = 0; i < d->cfg.nservices; i++) {
+		json_t *st = status_json(d, &d->cfg.services[i]);
+
+		if (st)
+			json_array_append_new(arr, st);
+	}
+	return arr;
+}
+
+static json_t *cmd_status(struct request *r)
+{
+	const struct cfg_service *svc;
+	json_t *st;
+
+	if (!r->service)
+		return ok(json_pack("{so}", "services", services_list(r->d)));
+	svc = config_service(&r->d->cfg, r->service);
+	if (!svc)
+		return fail(2, "no service \"%s\" (canaryctl services lists them)", r->service);
+	st = status_json(r->d, svc);
+	if (!st)
+		return fail(1, "service %s: its state cannot be read", r->service);
+	return ok(json_pack("{s[o]}", "services", st));
+}
+
+static json_t *cmd_teardown(struct request *r)
+{
+	char err[512] = "";
+
+	control_close(r->d);
+	if (canary_teardown(r->d->cfg.pin_dir, r->d->cfg.state_dir, err, sizeof(err)))
+		return fail(1, "teardown: %s", err);
+	log_info("teardown (%s): programs, links and pins removed; stopping", r->by);
+	r->d->stop = true;
+	return ok(json_object());
+}
+
+static json_t *dispatch(struct request *r)
+{
+	if (!strcmp(r->cmd, "ping"))
+		return ok(json_pack("{si}", "pid", getpid()));
+	if (!strcmp(r->cmd, "status") || !strcmp(r->cmd, "services"))
+		return cmd_status(r);
+	if (!strcmp(r->cmd, "weight"))
+		return cmd_weight(r);
+	if (!strcmp(r->cmd, "rollback"))
+		return cmd_rollback(r);
+	if (!strcmp(r->cmd, "promote"))
+		return cmd_promote(r);
+	if (!strcmp(r->cmd, "pause") || !strcmp(r->cmd, "resume"))
+		return cmd_pause(r, !strcmp(r->cmd, "pause"));
+	if (!strcmp(r->cmd, "reload")) {
+		kill(getpid(), SIGHUP);	/* the signal path does it, once, in order */
+		return ok(json_pack("{ss}", "config", r->d->cfg.path));
+	}
+	if (!strcmp(r->cmd, "teardown"))
+		return cmd_teardown(r);
+	return fail(2, "unknown command \"%s\"", r->cmd);
+}
+
+static json_t *handle(struct canaryd *d, int fd, const char *line)
+{
+	struct request r = { .d = d };
+	json_error_t jerr;
+	json_t *resp;
+
+	if (!peer_allowed(d, fd, r.by, sizeof(r.by))) {
+		d->counters.control_denied++;
+		log_warn("control: %s refused (not root%s)", r.by,
+			 d->cfg.control_has_group ? " nor in the control group" : "");
+		return fail(1, "permission denied: root or the control group only");
+	}
+	r.req = json_loads(line, 0, &jerr);
+	if (!json_is_object(r.req)) {
+		json_decref(r.req);
+		return fail(2, "bad request: %s", jerr.text);
+	}
+	r.cmd = json_string_value(json_object_get(r.req, "cmd")) ?: "";
+	r.service = json_string_value(json_object_get(r.req, "service"));
+	r.reason = json_string_value(json_object_get(r.req, "reason")) ?: "";
+	resp = dispatch(&r);
+	json_decref(r.req);
+	return resp;
+}
+
+static ssize_t read_line(int fd, char *buf, size_t len)
+{
+	size_t got = 0;
+
+	while (got < len - 1) {
+		ssize_t n = read(fd, buf + got, len - 1 - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		got += n;
+		if (memchr(buf + got - n, '\n', n))
+			break;
+	}
+	buf[got] = '\0';
+	return got;
+}
+
+void control_accept(struct canaryd *d)
+{
+	struct timeval tv = { .tv_sec = 2 };
+	char *buf, *out;
+	json_t *resp;
+	int fd;
+
+	fd = accept4(d->ctl_fd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd < 0)
+		return;
+	d->counters.control_requests++;
+	buf = malloc(REQUEST_MAX);
+	/* A client that never finishes its line does not hold the agent for long. */
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (buf && read_line(fd, buf, REQUEST_MAX) > 0) {
+		resp = handle(d, fd, buf);
+		out = json_dumps(resp, JSON_COMPACT);
+		if (out && (write(fd, out, strlen(out)) < 0 || write(fd, "\n", 1) < 0))
+			log_warn("control: answer lost: %s", strerror(errno));
+		free(out);
+		json_decref(resp);
+	}
+	free(buf);
+	close(fd);
+}

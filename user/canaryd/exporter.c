@@ -1,0 +1,432 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * The Prometheus exporter: text format 0.0.4 on /metrics, served by libmicrohttpd from the
+ * agent's own poll loop (no thread), so that a scrape reads the maps between two other events.
+ * Counters are the datapath's, summed over CPUs at scrape time; nothing is cached.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <microhttpd.h>
+
+#include "addr.h"
+#include "canaryd.h"
+#include "stats.h"
+#include "svc.h"
+
+struct metric {
+	const char *name;
+	const char *type;
+	const char *help;
+};
+
+/* Label values: backslash, double quote and newline escaped. */
+static void label_value(FILE *f, const char *v)
+{
+	for (; *v; v++) {
+		if (*v == '\\' || *v == '"')
+			fputc('\\', f);
+		if (*v == '\n') {
+			fputs("\\n", f);
+			continue;
+		}
+		fputc(*v, f);
+	}
+}
+
+static void header(FILE *f, const struct metric *m)
+{
+	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", m->name, m->help, m->name, m->type);
+}
+
+static void sample_start(FILE *f, const char *name, const char *suffix, const char *service,
+			 const char *version)
+{
+	fprintf(f, "%s%s{service=\"", name, suffix);
+	label_value(f, service);
+	fputs("\",version=\"", f);
+	label_value(f, version);
+	fputc('"', f);
+}
+
+static const struct metric ver_metrics[] = {
+	{ "xdp_canary_packets_total", "counter", "Packets sent towards a backend, per version." },
+	{ "xdp_canary_bytes_total", "counter", "Bytes sent towards a backend (L2 included)." },
+	{ "xdp_canary_flows_total", "counter", "New flows decided for the version." },
+	{ "xdp_canary_override_flows_total", "counter", "New flows an override prefix decided." },
+	{ "xdp_canary_reply_packets_total", "counter", "Backend to client packets, per version." },
+	{ "xdp_canary_reply_bytes_total", "counter", "Backend to client bytes, per version." },
+	{ "xdp_canary_http_responses_total", "counter", "HTTP responses seen (first segments)." },
+	{ "xdp_canary_http_unparsed_total", "counter", "Responses without an HTTP/1.x status." },
+	{ "xdp_canary_flows_closed_total", "counter", "Flows ended by FIN both ways or RST." },
+	{ "xdp_canary_flows_expired_total", "counter", "Idle UDP flows decided again." },
+};
+
+static const size_t ver_offsets[] = {
+	offsetof(struct ver_stats, packets), offsetof(struct ver_stats, bytes),
+	offsetof(struct ver_stats, new_flows), offsetof(struct ver_stats, override_flows),
+	offsetof(struct ver_stats, reply_packets), offsetof(struct ver_stats, reply_bytes),
+	offsetof(struct ver_stats, http_responses), offsetof(struct ver_stats, http_unparsed),
+	offsetof(struct ver_stats, flows_closed), offsetof(struct ver_stats, flows_expired),
+};
+
+static const struct { const char *outcome; size_t off; } fwd_outcomes[] = {
+	{ "local", offsetof(struct ver_stats, fwd_local) },
+	{ "tx", offsetof(struct ver_stats, fwd_tx) },
+	{ "redirect", offsetof(struct ver_stats, fwd_redirect) },
+	{ "stack", offsetof(struct ver_stats, fwd_stack) },
+	{ "no_neigh", offsetof(struct ver_stats, no_neigh) },
+	{ "fib_fail", offsetof(struct ver_stats, fib_fail) },
+	{ "redirect_fail", offsetof(struct ver_stats, redirect_fail) },
+};
+
+/* Every configured service's sample, read once a scrape. */
+struct scrape {
+	struct canaryd *d;
+	struct svc_sample *s;		/* by index in cfg.services */
+	bool *ok;
+};
+
+#define FOR_EACH_VERSION(sc, i, v)						\
+	for (unsigned int i = 0; i < (sc)->d->cfg.nservices; i++)		\
+		if ((sc)->ok[i])						\
+			for (unsigned int v = 0; v < CANARY_V_MAX; v++)
+
+static void ver_counters(FILE *f, const struct scrape *sc)
+{
+	for (size_t m = 0; m < sizeof(ver_metrics) / sizeof(ver_metrics[0]); m++) {
+		header(f, &ver_metrics[m]);
+		FOR_EACH_VERSION(sc, i, v) {
+			sample_start(f, ver_metrics[m].name, "", sc->d->cfg.services[i].name,
+				     version_names[v]);
+			fprintf(f, "} %llu\n", ver_counter(&sc->s[i].v[v].vs, ver_offsets[m]));
+		}
+	}
+}
+
+static void errors(FILE *f, const struct scrape *sc)
+{
+	static const struct metric m = { "xdp_canary_errors_total", "counter",
+		"Errors by kind: refused, reset, syn_timeout, unreachable, no_backend, http_5xx, "
+		"http_4xx." };
+
+	header(f, &m);
+	FOR_EACH_VERSION(sc, i, v)
+		for (unsigned int k = 0; k < err_kinds_n; k++) {
+			sample_start(f, m.name, "", sc->d->cfg.services[i].name, version_names[v]);
+			fprintf(f, ",kind=\"%s\"} %llu\n", err_kinds[k].name,
+				ver_counter(&sc->s[i].v[v].vs, err_kinds[k].off));
+		}
+}
+
+static void forwards(FILE *f, const struct scrape *sc)
+{
+	static const struct metric m = { "xdp_canary_forward_total", "counter",
+		"Packets towards backends by how they left: local, tx, redirect, stack, or passed "
+		"to the kernel for no_neigh, fib_fail, redirect_fail." };
+
+	header(f, &m);
+	FOR_EACH_VERSION(sc, i, v)
+		for (size_t o = 0; o < sizeof(fwd_outcomes) / sizeof(fwd_outcomes[0]); o++) {
+			sample_start(f, m.name, "", sc->d->cfg.services[i].name, version_names[v]);
+			fprintf(f, ",outcome=\"%s\"} %llu\n", fwd_outcomes[o].outcome,
+				ver_counter(&sc->s[i].v[v].vs, fwd_outcomes[o].off));
+		}
+}
+
+static void histogram(FILE *f, const struct scrape *sc, unsigned int kind)
+{
+	static const struct metric ms[CANARY_HIST_MAX] = {
+		{ "xdp_canary_handshake_seconds", "histogram",
+		  "SYN forwarded to SYN-ACK seen, per version." },
+		{ "xdp_canary_ttfb_seconds", "histogram",
+		  "HTTP: first request byte forwarded to first response byte, per version." },
+	};
+	const struct metric *m = &ms[kind];
+
+	header(f, m);
+	FOR_EACH_VERSION(sc, i, v) {
+		const struct lat_hist *h = &sc->s[i].v[v].hist[kind];
+		const char *svc = sc->d->cfg.services[i].name;
+		__u64 cum = 0;
+
+		for (unsigned int b = 0; b < CANARY_HIST_BUCKETS; b++) {
+			double le = hist_bucket_le(b);
+
+			cum += h->bucket[b];
+			sample_start(f, m->name, "_bucket", svc, version_names[v]);
+			if (isinf(le))
+				fprintf(f, ",le=\"+Inf\"} %llu\n", cum);
+			else
+				fprintf(f, ",le=\"%.6g\"} %llu\n", le, cum);
+		}
+		sample_start(f, m->name, "_sum", svc, version_names[v]);
+		fprintf(f, "} %.6f\n", h->sum_us / 1e6);
+		sample_start(f, m->name, "_count", svc, version_names[v]);
+		fprintf(f, "} %llu\n", cum);
+	}
+}
+
+static void weights(FILE *f, const struct scrape *sc)
+{
+	static const struct metric m = { "xdp_canary_weight_ratio", "gauge",
+		"Share of new flows each version gets, 0..1." };
+	static const struct metric g = { "xdp_canary_generation", "gauge",
+		"Service generation; a hard rollback adds one." };
+	struct canaryd *d = sc->d;
+
+	header(f, &m);
+	FOR_EACH_VERSION(sc, i, v) {
+		struct state_svc *s = state_svc_find(d->state, d->cfg.services[i].name);
+		struct svc_state st;
+
+		if (!s || svc_state_read(&d->dp, s->id, &st))
+			continue;
+		sample_start(f, m.name, "", d->cfg.services[i].name, version_names[v]);
+		fprintf(f, "} %.4f\n", (v == CANARY_V_CANARY ? st.weight :
+					CANARY_WEIGHT_MAX - st.weight) / 10000.0);
+	}
+	header(f, &g);
+	for (unsigned int i = 0; i < d->cfg.nservices; i++) {
+		struct state_svc *s = state_svc_find(d->state, d->cfg.services[i].name);
+		struct svc_state st;
+
+		if (!s || svc_state_read(&d->dp, s->id, &st))
+			continue;
+		fputs("xdp_canary_generation{service=\"", f);
+		label_value(f, d->cfg.services[i].name);
+		fprintf(f, "\"} %u\n", st.gen);
+	}
+}
+
+static void backends(FILE *f, struct canaryd *d)
+{
+	static const struct metric ms[] = {
+		{ "xdp_canary_backend_packets_total", "counter", "Packets sent to the backend." },
+		{ "xdp_canary_backend_bytes_total", "counter", "Bytes sent to the backend." },
+		{ "xdp_canary_backend_flows_total", "counter", "New flows sent to the backend." },
+	};
+	char addr[CANARY_ADDRSTRLEN], ep[CANARY_ADDRSTRLEN + 8];
+
+	for (unsigned int m = 0; m < 3; m++) {
+		header(f, &ms[m]);
+		for (unsigned int i = 0; i < d->cfg.nservices; i++) {
+			const struct cfg_service *svc = &d->cfg.services[i];
+			struct state_svc *s = state_svc_find(d->state, svc->name);
+
+			for (unsigned int v = 0; s && v < CANARY_V_MAX; v++)
+				for (unsigned int b = 0; b < svc->npool[v]; b++) {
+					const struct backend *be = &svc->pool[v][b];
+					struct be_stats bs;
+
+					if (stats_backend(&d->dp, s->id, v, b, &bs))
+						continue;
+					addr_format(be->addr, addr, sizeof(addr));
+					snprintf(ep, sizeof(ep), addr_is_v4(be->addr) ? "%s:%u" :
+						 "[%s]:%u", addr, be->port);
+					sample_start(f, ms[m].name, "", svc->name, version_names[v]);
+					fputs(",backend=\"", f);
+					label_value(f, ep);
+					fprintf(f, "\"} %llu\n", m == 0 ? bs.packets :
+						m == 1 ? bs.bytes : bs.new_flows);
+				}
+		}
+	}
+}
+
+static void datapath(FILE *f, struct canaryd *d)
+{
+	static const char *const reasons[CANARY_DP_MAX] = {
+		"fragment", "truncated", "bad_header", "vlan_depth", "reply_no_flow",
+		"tc_rewrite_failed" };
+	static const struct metric m = { "xdp_canary_exception_packets_total", "counter",
+		"Packets the datapath left untouched (action pass) or dropped, by reason." };
+
+	header(f, &m);
+	for (unsigned int r = 0; r < CANARY_DP_MAX; r++) {
+		struct dp_stats ds;
+
+		if (stats_passed(&d->dp, r, &ds))
+			continue;
+		fprintf(f, "%s{reason=\"%s\",action=\"%s\"} %llu\n", m.name, reasons[r],
+			r == CANARY_DP_TC_REWRITE_FAIL ? "drop" : "pass", ds.packets);
+	}
+}
+
+static void agent(FILE *f, struct canaryd *d)
+{
+	const struct agent_counters *c = &d->counters;
+
+	fputs("# HELP xdp_canary_agent_up canaryd answers.\n# TYPE xdp_canary_agent_up gauge\n"
+	      "xdp_canary_agent_up 1\n", f);
+	fprintf(f, "# HELP xdp_canary_agent_start_time_seconds When canaryd started.\n"
+		"# TYPE xdp_canary_agent_start_time_seconds gauge\n"
+		"xdp_canary_agent_start_time_seconds %.3f\n", d->start_ms / 1000.0);
+	fprintf(f, "# HELP xdp_canary_agent_reloads_total Config reloads by result.\n"
+		"# TYPE xdp_canary_agent_reloads_total counter\n"
+		"xdp_canary_agent_reloads_total{result=\"ok\"} %llu\n"
+		"xdp_canary_agent_reloads_total{result=\"failed\"} %llu\n",
+		c->reloads_ok, c->reloads_failed);
+	fprintf(f, "# HELP xdp_canary_agent_config_last_reload_ok The last reload applied.\n"
+		"# TYPE xdp_canary_agent_config_last_reload_ok gauge\n"
+		"xdp_canary_agent_config_last_reload_ok %d\n", d->last_reload_ok);
+	fprintf(f, "# HELP xdp_canary_agent_control_requests_total Control socket requests.\n"
+		"# TYPE xdp_canary_agent_control_requests_total counter\n"
+		"xdp_canary_agent_control_requests_total{result=\"served\"} %llu\n"
+		"xdp_canary_agent_control_requests_total{result=\"denied\"} %llu\n",
+		c->control_requests - c->control_denied, c->control_denied);
+	fprintf(f, "# HELP xdp_canary_agent_sample_errors_total Failed reads of the counters.\n"
+		"# TYPE xdp_canary_agent_sample_errors_total counter\n"
+		"xdp_canary_agent_sample_errors_total %llu\n", c->sample_errors);
+	fputs("# HELP xdp_canary_attached Programs attached, by interface, hook and mode.\n"
+	      "# TYPE xdp_canary_attached gauge\n", f);
+	for (unsigned int i = 0; i < d->nifaces; i++) {
+		const struct iface_rt *rt = &d->ifaces[i];
+
+		if (rt->xdp)
+			fprintf(f, "xdp_canary_attached{interface=\"%s\",hook=\"xdp\",mode=\"%s\"} 1\n",
+				rt->name, canary_xdp_mode_name(rt->xdp_mode));
+		if (rt->tc)
+			fprintf(f, "xdp_canary_attached{interface=\"%s\",hook=\"tc\",mode=\"%s\"} 1\n",
+				rt->name, canary_tc_mode_name(rt->tc_mode));
+	}
+}
+
+static void scrape_read(struct scrape *sc)
+{
+	struct canaryd *d = sc->d;
+
+	for (unsigned int i = 0; i < d->cfg.nservices; i++) {
+		struct state_svc *s = state_svc_find(d->state, d->cfg.services[i].name);
+
+		sc->ok[i] = s && !sample_read(&d->dp, s->id, &sc->s[i]);
+		if (s && !sc->ok[i])
+			d->counters.sample_errors++;
+	}
+}
+
+static char *render(struct canaryd *d, size_t *len)
+{
+	struct scrape sc = { .d = d };
+	char *buf = NULL;
+	FILE *f;
+
+	sc.s = calloc(d->cfg.nservices + 1, sizeof(*sc.s));
+	sc.ok = calloc(d->cfg.nservices + 1, sizeof(*sc.ok));
+	f = open_memstream(&buf, len);
+	if (!sc.s || !sc.ok || !f) {
+		free(sc.s);
+		free(sc.ok);
+		if (f)
+			fclose(f);
+		free(buf);
+		return NULL;
+	}
+	scrape_read(&sc);
+	weights(f, &sc);
+	ver_counters(f, &sc);
+	errors(f, &sc);
+	forwards(f, &sc);
+	for (unsigned int k = 0; k < CANARY_HIST_MAX; k++)
+		histogram(f, &sc, k);
+	backends(f, d);
+	datapath(f, d);
+	agent(f, d);
+	fclose(f);
+	free(sc.s);
+	free(sc.ok);
+	return buf;
+}
+
+static enum MHD_Result answer(void *cls, struct MHD_Connection *conn, const char *url,
+			      const char *method, const char *version, const char *upload,
+			      size_t *upload_len, void **con_cls)
+{
+	struct canaryd *d = cls;
+	struct MHD_Response *resp;
+	unsigned int status = MHD_HTTP_OK;
+	enum MHD_Result ret;
+	size_t len = 0;
+	char *body;
+
+	(void)version, (void)upload, (void)upload_len, (void)con_cls;
+	if (strcmp(method, "GET") && strcmp(method, "HEAD")) {
+		status = MHD_HTTP_METHOD_NOT_ALLOWED;
+		body = strdup("GET /metrics\n");
+	} else if (strcmp(url, "/metrics")) {
+		status = MHD_HTTP_NOT_FOUND;
+		body = strdup("xdp-canary exporter: metrics are on /metrics\n");
+	} else {
+		d->counters.scrapes++;
+		body = render(d, &len);
+		if (!body) {
+			status = MHD_HTTP_INTERNAL_SERVER_ERROR;
+			body = strdup("out of memory\n");
+		}
+	}
+	if (!body)
+		return MHD_NO;
+	if (status != MHD_HTTP_OK)
+		len = strlen(body);
+	resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+	if (!resp) {
+		free(body);
+		return MHD_NO;
+	}
+	MHD_add_response_header(resp, "Content-Type",
+				status == MHD_HTTP_OK ? "text/plain; version=0.0.4; charset=utf-8"
+						      : "text/plain");
+	ret = MHD_queue_response(conn, status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+int exporter_start(struct canaryd *d, char *err, size_t errlen)
+{
+	if (!d->cfg.exporter_on)
+		return 0;
+	d->mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL, answer, d,
+				  MHD_OPTION_SOCK_ADDR, &d->cfg.exporter_addr,
+				  MHD_OPTION_CONNECTION_TIMEOUT, 10U,
+				  MHD_OPTION_CONNECTION_LIMIT, 64U, MHD_OPTION_END);
+	if (!d->mhd) {
+		snprintf(err, errlen, "exporter: listen on %s: %s", d->cfg.exporter_listen,
+			 strerror(errno ?: EADDRINUSE));
+		return -1;
+	}
+	return 0;
+}
+
+int exporter_poll_fd(struct canaryd *d)
+{
+	const union MHD_DaemonInfo *info;
+
+	if (!d->mhd)
+		return -1;
+	info = MHD_get_daemon_info(d->mhd, MHD_DAEMON_INFO_EPOLL_FD);
+	return info ? info->epoll_fd : -1;
+}
+
+int exporter_timeout_ms(struct canaryd *d)
+{
+	MHD_UNSIGNED_LONG_LONG ms;
+
+	if (!d->mhd || MHD_get_timeout(d->mhd, &ms) != MHD_YES)
+		return -1;
+	return ms > 60000 ? 60000 : (int)ms;
+}
+
+void exporter_run(struct canaryd *d)
+{
+	if (d->mhd)
+		MHD_run(d->mhd);
+}
+
+void exporter_stop(struct canaryd *d)
+{
+	if (d->mhd)
+		MHD_stop_daemon(d->mhd);
+	d->mhd = NULL;
+}

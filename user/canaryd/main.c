@@ -1,0 +1,394 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * canaryd: the xdp-canary host agent. It loads the datapath (or takes over the one pinned by a
+ * previous run), keeps it as the config file says, answers canaryctl on a Unix socket, and
+ * serves Prometheus metrics. It runs in the foreground; systemd supervises it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include "canaryd.h"
+#include "ops.h"
+
+#define CANARYD_VERSION	"0.4.0"
+
+static const char usage_text[] =
+	"usage: canaryd [-c CONFIG] [--netns NAME] [-v]\n"
+	"       canaryd [-c CONFIG] --check-config\n"
+	"       canaryd [-c CONFIG] --detach\n"
+	"\n"
+	"The xdp-canary host agent. It loads the XDP/TC datapath, pins its maps and links under the\n"
+	"config's pin_dir (default " CANARY_PIN_DIR "), fills them from the config, and\n"
+	"stays in the foreground serving canaryctl (control socket) and Prometheus (exporter).\n"
+	"A restarted canaryd takes over the pinned datapath without a gap: weights, flows and\n"
+	"counters stay. Killing it leaves traffic flowing on the last weights.\n"
+	"\n"
+	"  -c, --config PATH   config file (default " CANARY_CONFIG_DEFAULT ")\n"
+	"      --check-config  validate the config and exit; touches nothing\n"
+	"      --detach        remove the programs, links, pins and state, then exit\n"
+	"      --netns NAME    run in network namespace NAME (/run/netns/NAME); pins stay on\n"
+	"                      this mount namespace's bpffs\n"
+	"  -h, --help          this text\n"
+	"  -V, --version       print the version\n"
+	"\n"
+	"Signals: SIGHUP reloads the config and applies only what changed; SIGTERM and SIGINT\n"
+	"stop the agent and leave the datapath running.\n"
+	"\n"
+	"Exit status: 0 success, 1 failure (config, kernel), 2 bad usage.\n";
+
+void logf_(const char *level, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "canaryd: %s: ", level);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+struct options {
+	const char *config;
+	const char *netns;
+	bool check, detach;
+};
+
+static int options_parse(int argc, char **argv, struct options *o)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "check-config", no_argument, NULL, 'k' },
+		{ "detach", no_argument, NULL, 'd' },
+		{ "netns", required_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int opt;
+
+	*o = (struct options){ .config = CANARY_CONFIG_DEFAULT };
+	while ((opt = getopt_long(argc, argv, "c:hV", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'c': o->config = optarg; break;
+		case 'k': o->check = true; break;
+		case 'd': o->detach = true; break;
+		case 'n': o->netns = optarg; break;
+		case 'h': fputs(usage_text, stdout); exit(0);
+		case 'V': printf("canaryd %s\n", CANARYD_VERSION); exit(0);
+		default: return -1;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "canaryd: unexpected argument '%s'\n", argv[optind]);
+		return -1;
+	}
+	if (o->check && o->detach) {
+		fprintf(stderr, "canaryd: --check-config and --detach do not go together\n");
+		return -1;
+	}
+	return 0;
+}
+
+static int netns_enter(const char *name)
+{
+	char path[PATH_MAX];
+	int fd, ret = 0;
+
+	snprintf(path, sizeof(path), "/run/netns/%s", name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || setns(fd, CLONE_NEWNET)) {
+		log_err("enter network namespace %s: %s", name, strerror(errno));
+		ret = -1;
+	}
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
+/* One agent per state directory: the second one would fight the first over the maps. */
+static int agent_lock(struct canaryd *d)
+{
+	char path[PATH_MAX + 16], pid[32];
+	int fd;
+
+	if (mkdir(d->cfg.state_dir, 0750) && errno != EEXIST) {
+		log_err("create %s: %s", d->cfg.state_dir, strerror(errno));
+		return -1;
+	}
+	snprintf(path, sizeof(path), "%s/canaryd.pid", d->cfg.state_dir);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+	if (fd < 0) {
+		log_err("open %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB)) {
+		ssize_t n = read(fd, pid, sizeof(pid) - 1);
+
+		pid[n > 0 ? n : 0] = '\0';
+		log_err("another canaryd (pid %s) runs with state in %s", strtok(pid, "\n") ?: "?",
+			d->cfg.state_dir);
+		close(fd);
+		return -1;
+	}
+	snprintf(pid, sizeof(pid), "%d\n", getpid());
+	if (ftruncate(fd, 0) || pwrite(fd, pid, strlen(pid), 0) < 0)
+		log_warn("write %s: %s", path, strerror(errno));
+	d->lock_fd = fd;
+	return 0;
+}
+
+static int signals_open(struct canaryd *d)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &set, NULL))
+		return -errno;
+	signal(SIGPIPE, SIG_IGN);
+	d->sig_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	return d->sig_fd < 0 ? -errno : 0;
+}
+
+static int timer_open(struct canaryd *d)
+{
+	struct itimerspec its = {};
+
+	/* The window status reports is covered by the ring at one sample a tick. */
+	d->sample_every_ns = 1000000000ULL;
+	if (d->cfg.status_window_s > SAMPLE_RING / 2)
+		d->sample_every_ns *= (d->cfg.status_window_s + SAMPLE_RING / 2 - 1) /
+				      (SAMPLE_RING / 2);
+	its.it_interval.tv_sec = d->sample_every_ns / 1000000000ULL;
+	its.it_value = its.it_interval;
+	d->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (d->timer_fd < 0 || timerfd_settime(d->timer_fd, 0, &its, NULL))
+		return -errno;
+	return 0;
+}
+
+static void reload(struct canaryd *d)
+{
+	struct canary_config next, old;
+	char err[512] = "";
+
+	if (config_load(d->cfg.path, &next, err, sizeof(err))) {
+		d->counters.reloads_failed++;
+		d->last_reload_ok = false;
+		log_err("reload %s: %s; keeping the running config", d->cfg.path, err);
+		return;
+	}
+	if (strcmp(next.pin_dir, d->cfg.pin_dir) || strcmp(next.state_dir, d->cfg.state_dir) ||
+	    strcmp(next.control_socket, d->cfg.control_socket) ||
+	    strcmp(next.exporter_listen, d->cfg.exporter_listen) ||
+	    next.flow_entries != d->cfg.flow_entries) {
+		log_warn("reload: pin_dir, state_dir, control, exporter and flow_entries take "
+			 "effect at the next start only");
+		snprintf(next.pin_dir, sizeof(next.pin_dir), "%s", d->cfg.pin_dir);
+		snprintf(next.state_dir, sizeof(next.state_dir), "%s", d->cfg.state_dir);
+	}
+	old = d->cfg;
+	d->cfg = next;
+	if (apply_config(d, &old, err, sizeof(err))) {
+		d->counters.reloads_failed++;
+		d->last_reload_ok = false;
+		log_err("reload %s: %s", d->cfg.path, err);
+	} else {
+		d->counters.reloads_ok++;
+		d->last_reload_ok = true;
+		log_info("reloaded %s: %u services, %u interfaces", d->cfg.path,
+			 d->cfg.nservices, d->cfg.nifaces);
+	}
+	config_free(&old);
+}
+
+static void signal_handle(struct canaryd *d)
+{
+	struct signalfd_siginfo si;
+
+	while (read(d->sig_fd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGHUP) {
+			log_info("SIGHUP: reloading %s", d->cfg.path);
+			reload(d);
+		} else {
+			log_info("%s: stopping; the datapath stays attached with its weights "
+				 "(canaryd --detach removes it)", strsignal(si.ssi_signo));
+			d->stop = true;
+		}
+	}
+}
+
+static void timer_handle(struct canaryd *d)
+{
+	__u64 ticks;
+
+	if (read(d->timer_fd, &ticks, sizeof(ticks)) == sizeof(ticks))
+		samples_take(d);
+}
+
+enum { PFD_SIG, PFD_TIMER, PFD_CTL, PFD_HTTP, PFD_N };
+
+static void run(struct canaryd *d)
+{
+	struct pollfd pfd[PFD_N] = {
+		[PFD_SIG] = { .fd = d->sig_fd, .events = POLLIN },
+		[PFD_TIMER] = { .fd = d->timer_fd, .events = POLLIN },
+		[PFD_CTL] = { .fd = d->ctl_fd, .events = POLLIN },
+		[PFD_HTTP] = { .fd = exporter_poll_fd(d), .events = POLLIN },
+	};
+
+	while (!d->stop) {
+		int n = poll(pfd, PFD_N, exporter_timeout_ms(d));
+
+		if (n < 0 && errno != EINTR) {
+			log_err("poll: %s", strerror(errno));
+			return;
+		}
+		if (pfd[PFD_SIG].revents)
+			signal_handle(d);
+		if (pfd[PFD_TIMER].revents)
+			timer_handle(d);
+		if (pfd[PFD_CTL].revents)
+			control_accept(d);
+		exporter_run(d);
+	}
+}
+
+static int datapath_open(struct canaryd *d)
+{
+	struct canary_dp_opts opts = { .pin_dir = d->cfg.pin_dir,
+				       .flow_entries = d->cfg.flow_entries };
+	char err[512] = "", path[PATH_MAX + 16];
+	bool pinned;
+
+	snprintf(path, sizeof(path), "%s/svc_state", d->cfg.pin_dir);
+	pinned = access(path, F_OK) == 0;
+	if (canary_dp_open(&d->dp, &opts, err, sizeof(err))) {
+		log_err("%s", err);
+		return -1;
+	}
+	log_info("%s", pinned ? "taking over the pinned datapath: weights, flows and counters stay"
+			      : "loaded a new datapath");
+	log_info("maps pinned under %s", d->cfg.pin_dir);
+	return 0;
+}
+
+static int start(struct canaryd *d)
+{
+	char err[512] = "";
+
+	if (agent_lock(d) || datapath_open(d))
+		return -1;
+	if (state_load(d->cfg.state_dir, d->state, err, sizeof(err))) {
+		log_warn("%s: starting from the pins alone", err);
+		memset(d->state, 0, sizeof(*d->state));
+	}
+	if (apply_config(d, NULL, err, sizeof(err))) {
+		log_err("%s", err);
+		return -1;
+	}
+	if (signals_open(d) || timer_open(d)) {
+		log_err("signals and timer: %s", strerror(errno));
+		return -1;
+	}
+	if (control_open(d, err, sizeof(err)) || exporter_start(d, err, sizeof(err))) {
+		log_err("%s", err);
+		return -1;
+	}
+	samples_take(d);
+	log_info("ready: %u services, %u interfaces, control %s, metrics %s", d->cfg.nservices,
+		 d->cfg.nifaces, d->cfg.control_socket,
+		 d->cfg.exporter_on ? d->cfg.exporter_listen : "off");
+	return 0;
+}
+
+static void finish(struct canaryd *d)
+{
+	exporter_stop(d);
+	control_close(d);
+	canary_dp_close(&d->dp);	/* pinned links and maps stay */
+	if (d->sig_fd >= 0)
+		close(d->sig_fd);
+	if (d->timer_fd >= 0)
+		close(d->timer_fd);
+	if (d->lock_fd >= 0)
+		close(d->lock_fd);
+	config_free(&d->cfg);
+	free(d->state);
+	free(d->rings);
+}
+
+static int detach(struct canaryd *d)
+{
+	char err[512] = "";
+
+	if (agent_lock(d))
+		return 1;
+	if (canary_teardown(d->cfg.pin_dir, d->cfg.state_dir, err, sizeof(err))) {
+		log_err("detach: %s", err);
+		return 1;
+	}
+	log_info("detached: programs, links and pins under %s removed, state cleared",
+		 d->cfg.pin_dir);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct canaryd d = { .lock_fd = -1, .ctl_fd = -1, .sig_fd = -1, .timer_fd = -1,
+			     .last_reload_ok = true };
+	struct options o;
+	char err[512] = "";
+	int ret = 1;
+
+	if (options_parse(argc, argv, &o)) {
+		fputs("Try 'canaryd --help'.\n", stderr);
+		return 2;
+	}
+	if (config_load(o.config, &d.cfg, err, sizeof(err))) {
+		fprintf(stderr, "canaryd: %s: %s\n", o.config, err);
+		return 1;
+	}
+	if (o.check) {
+		printf("%s: OK: %u services, %u interfaces\n", o.config, d.cfg.nservices,
+		       d.cfg.nifaces);
+		config_free(&d.cfg);
+		return 0;
+	}
+	if (o.detach) {
+		ret = detach(&d);
+		config_free(&d.cfg);
+		return ret;
+	}
+	if (o.netns && netns_enter(o.netns))
+		return 1;
+	d.start_ms = now_ms();
+	d.state = calloc(1, sizeof(*d.state));
+	d.rings = calloc(CANARY_MAX_SVC, sizeof(*d.rings));
+	if (!d.state || !d.rings) {
+		log_err("out of memory");
+		return 1;
+	}
+	log_info("canaryd %s starting with %s", CANARYD_VERSION, o.config);
+	if (!start(&d)) {
+		run(&d);
+		ret = 0;
+	}
+	finish(&d);
+	return ret;
+}

@@ -1,0 +1,298 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <jansson.h>
+
+#include "state.h"
+
+#define STATE_FILE	"state.json"
+#define STATE_LOCK	"state.lock"
+#define STATE_FORMAT	1
+
+__u64 now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (__u64)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void copy_str(char *dst, size_t len, const char *src)
+{
+	snprintf(dst, len, "%s", src ? src : "");
+}
+
+static json_t *change_to_json(const struct state_change *c)
+{
+	return json_pack("{sI sI sI ss ss ss}", "time_ms", (json_int_t)c->time_ms,
+			 "from_bp", (json_int_t)c->from_bp, "to_bp", (json_int_t)c->to_bp,
+			 "action", c->action, "reason", c->reason, "by", c->by);
+}
+
+static void change_from_json(json_t *j, struct state_change *c)
+{
+	memset(c, 0, sizeof(*c));
+	if (!json_is_object(j))
+		return;
+	c->time_ms = json_integer_value(json_object_get(j, "time_ms"));
+	c->from_bp = json_integer_value(json_object_get(j, "from_bp"));
+	c->to_bp = json_integer_value(json_object_get(j, "to_bp"));
+	copy_str(c->action, sizeof(c->action), json_string_value(json_object_get(j, "action")));
+	copy_str(c->reason, sizeof(c->reason), json_string_value(json_object_get(j, "reason")));
+	copy_str(c->by, sizeof(c->by), json_string_value(json_object_get(j, "by")));
+}
+
+static json_t *state_to_json(const struct canary_state *st)
+{
+	json_t *root = json_pack("{si s{} s[] s[]}", "format", STATE_FORMAT, "services",
+				 "retired", "clsact");
+	json_t *svcs = json_object_get(root, "services");
+
+	for (unsigned int i = 0; i < st->nsvc; i++) {
+		const struct state_svc *s = &st->svc[i];
+
+		json_object_set_new(svcs, s->name,
+				    json_pack("{sI sb so}", "id", (json_int_t)s->id,
+					      "paused", s->paused, "last_change",
+					      change_to_json(&s->last)));
+	}
+	for (unsigned int id = 0; id < CANARY_MAX_SVC; id++)
+		if (st->retired_ms[id])
+			json_array_append_new(json_object_get(root, "retired"),
+					      json_pack("{sI sI}", "id", (json_int_t)id, "time_ms",
+							(json_int_t)st->retired_ms[id]));
+	for (unsigned int i = 0; i < st->nclsact; i++)
+		json_array_append_new(json_object_get(root, "clsact"), json_string(st->clsact[i]));
+	return root;
+}
+
+static int state_from_json(json_t *root, struct canary_state *st)
+{
+	json_t *svcs = json_object_get(root, "services"), *v;
+	const char *name;
+	size_t i;
+
+	if (json_integer_value(json_object_get(root, "format")) != STATE_FORMAT ||
+	    !json_is_object(svcs))
+		return -EINVAL;
+	json_object_foreach(svcs, name, v) {
+		json_int_t id = json_integer_value(json_object_get(v, "id"));
+		struct state_svc *s;
+
+		if (st->nsvc == CANARY_MAX_SVC || id < 0 || id >= CANARY_MAX_SVC)
+			return -EINVAL;
+		s = &st->svc[st->nsvc++];
+		copy_str(s->name, sizeof(s->name), name);
+		s->id = id;
+		s->paused = json_is_true(json_object_get(v, "paused"));
+		change_from_json(json_object_get(v, "last_change"), &s->last);
+	}
+	json_array_foreach(json_object_get(root, "retired"), i, v) {
+		json_int_t id = json_integer_value(json_object_get(v, "id"));
+
+		if (id >= 0 && id < CANARY_MAX_SVC)
+			st->retired_ms[id] = json_integer_value(json_object_get(v, "time_ms"));
+	}
+	json_array_foreach(json_object_get(root, "clsact"), i, v)
+		if (st->nclsact < CFG_MAX_IFACES && json_is_string(v))
+			copy_str(st->clsact[st->nclsact++], IF_NAMESIZE, json_string_value(v));
+	return 0;
+}
+
+static int path_in(const char *dir, const char *file, char *path, size_t len)
+{
+	return snprintf(path, len, "%s/%s", dir, file) >= (int)len ? -ENAMETOOLONG : 0;
+}
+
+int state_load(const char *dir, struct canary_state *st, char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+	json_error_t jerr;
+	json_t *root;
+	int ret;
+
+	memset(st, 0, sizeof(*st));
+	ret = path_in(dir, STATE_FILE, path, sizeof(path));
+	if (ret)
+		return ret;
+	if (access(path, F_OK) && errno == ENOENT)
+		return 0;
+	root = json_load_file(path, 0, &jerr);
+	if (!root) {
+		snprintf(err, errlen, "%s:%d: %s", path, jerr.line, jerr.text);
+		return -EINVAL;
+	}
+	ret = state_from_json(root, st);
+	json_decref(root);
+	if (ret) {
+		memset(st, 0, sizeof(*st));
+		snprintf(err, errlen, "%s: not a state file of this version", path);
+	}
+	return ret;
+}
+
+static int fsync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (fsync(fd))
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+static int write_all(int fd, const char *buf, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, buf, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		buf += n;
+		len -= n;
+	}
+	return 0;
+}
+
+static int dir_ensure(const char *dir, char *err, size_t errlen)
+{
+	if (mkdir(dir, 0750) == 0 || errno == EEXIST)
+		return 0;
+	snprintf(err, errlen, "create %s: %s", dir, strerror(errno));
+	return -errno;
+}
+
+int state_save(const char *dir, const struct canary_state *st, char *err, size_t errlen)
+{
+	char path[PATH_MAX], tmp[PATH_MAX];
+	json_t *root = state_to_json(st);
+	char *text = root ? json_dumps(root, JSON_INDENT(1) | JSON_SORT_KEYS) : NULL;
+	int fd = -1, ret;
+
+	json_decref(root);
+	if (!text) {
+		snprintf(err, errlen, "encode state: out of memory");
+		return -ENOMEM;
+	}
+	ret = dir_ensure(dir, err, errlen);
+	if (!ret)
+		ret = path_in(dir, STATE_FILE, path, sizeof(path));
+	if (!ret)
+		ret = path_in(dir, STATE_FILE ".tmp", tmp, sizeof(tmp));
+	if (!ret) {
+		fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+		ret = fd < 0 ? -errno : 0;
+	}
+	if (!ret)
+		ret = write_all(fd, text, strlen(text));
+	if (!ret && fsync(fd))
+		ret = -errno;
+	if (fd >= 0 && close(fd) && !ret)
+		ret = -errno;
+	if (!ret && rename(tmp, path))
+		ret = -errno;
+	if (!ret)
+		ret = fsync_dir(dir);
+	if (ret && !err[0])
+		snprintf(err, errlen, "write %s/%s: %s", dir, STATE_FILE, strerror(-ret));
+	free(text);
+	return ret;
+}
+
+int state_lock(const char *dir, char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+	int fd, ret;
+
+	ret = dir_ensure(dir, err, errlen);
+	if (!ret)
+		ret = path_in(dir, STATE_LOCK, path, sizeof(path));
+	if (ret)
+		return ret;
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+	if (fd < 0 || flock(fd, LOCK_EX)) {
+		ret = -errno;
+		snprintf(err, errlen, "lock %s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return ret;
+	}
+	return fd;
+}
+
+void state_unlock(int fd)
+{
+	if (fd >= 0)
+		close(fd);	/* closing drops the flock */
+}
+
+struct state_svc *state_svc_find(struct canary_state *st, const char *name)
+{
+	for (unsigned int i = 0; i < st->nsvc; i++)
+		if (!strcmp(st->svc[i].name, name))
+			return &st->svc[i];
+	return NULL;
+}
+
+static bool id_in_use(const struct canary_state *st, __u32 id)
+{
+	for (unsigned int i = 0; i < st->nsvc; i++)
+		if (st->svc[i].id == id)
+			return true;
+	return false;
+}
+
+struct state_svc *state_svc_add(struct canary_state *st, const char *name, __u64 now)
+{
+	struct state_svc *s;
+
+	if (st->nsvc == CANARY_MAX_SVC)
+		return NULL;
+	for (__u32 id = 0; id < CANARY_MAX_SVC; id++) {
+		if (id_in_use(st, id))
+			continue;
+		if (st->retired_ms[id] && now - st->retired_ms[id] < STATE_RETIRE_MS)
+			continue;
+		st->retired_ms[id] = 0;
+		s = &st->svc[st->nsvc++];
+		memset(s, 0, sizeof(*s));
+		copy_str(s->name, sizeof(s->name), name);
+		s->id = id;
+		return s;
+	}
+	return NULL;
+}
+
+void state_svc_retire(struct canary_state *st, const char *name, __u64 now)
+{
+	struct state_svc *s = state_svc_find(st, name);
+
+	if (!s)
+		return;
+	st->retired_ms[s->id] = now;
+	*s = st->svc[--st->nsvc];
+}
+
+void state_note(struct state_svc *s, __u64 now, const char *action, __u16 from_bp, __u16 to_bp,
+		const char *reason, const char *by)
+{
+	struct state_change *c = &s->last;
+
+	c->time_ms = now;
+	c->from_bp = from_bp;
+	c->to_bp = to_bp;
+	copy_str(c->action, sizeof(c->action), action);
+	copy_str(c->reason, sizeof(c->reason), reason);
+	copy_str(c->by, sizeof(c->by), by);
+}
