@@ -21,7 +21,6 @@ UNIT_TESTS	:= $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/t
 DP_TEST		:= $(BUILD)/tests/dp_test
 DP_SRCS		:= $(wildcard tests/datapath/*.c)
 BENCH		:= $(BUILD)/canary-bench
-LAB_DP		:= $(BUILD)/tests/lab-dp
 CANARYD		:= $(BUILD)/canaryd
 CANARYCTL	:= $(BUILD)/canaryctl
 
@@ -29,7 +28,7 @@ CANARYCTL	:= $(BUILD)/canaryctl
 .DELETE_ON_ERROR:
 .SECONDARY: $(BPF_OBJS)
 
-all: $(BPF_OBJS) $(SKELS) $(LIB) $(CANARYD) $(CANARYCTL) $(UNIT_TESTS) $(DP_TEST) $(BENCH) $(LAB_DP)
+all: $(BPF_OBJS) $(SKELS) $(LIB) $(CANARYD) $(CANARYCTL) $(UNIT_TESTS) $(DP_TEST) $(BENCH)
 
 deps:
 	@tools/deps.sh
@@ -68,9 +67,6 @@ $(CANARYD): $(wildcard user/canaryd/*.c user/canaryd/*.h) $(LIB) | $(BUILD)
 
 $(CANARYCTL): $(wildcard user/canaryctl/*.c user/canaryctl/*.h) $(LIB) | $(BUILD)
 	$(CC) $(CFLAGS) -Iuser/canaryctl $(filter %.c,$^) -o $@ $(LIB) $(LDLIBS)
-
-$(LAB_DP): tests/e2e/lab-dp.c $(LIB) $(SKELS) | $(BUILD)
-	$(CC) $(CFLAGS) $< -o $@ $(LIB) $(LDLIBS)
 
 $(BENCH): tools/bench/bench.c tests/datapath/pktgen.c tests/datapath/netns.c $(LIB) $(SKELS) | $(BUILD)
 	$(CC) $(CFLAGS) -Itests/datapath $(filter %.c,$^) -o $@ $(LIB) $(LDLIBS)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bats
-# Real connections through the splitter: a client namespace, the splitter, and two backend
-# namespaces running real HTTP servers; then both backends local to the splitter. Everything
-# this file creates has names of its own and is removed in teardown_file, failures included.
+# Real connections through the splitter, run by canaryd and driven with canaryctl: a client
+# namespace, the splitter, and two backend namespaces running real HTTP (and UDP) servers; then
+# both backends local to the splitter. A real Prometheus scrapes the agent. Everything this file
+# creates has names of its own and is removed in teardown_file, failures included.
 #
 #   client 198.51.100.2 (c0) --- s0 198.51.100.1  splitter  s1 192.0.2.1  --- stable 192.0.2.10
 #                                                           s2 192.0.2.65 --- canary 192.0.2.70
@@ -51,20 +52,81 @@ stop_pidfile() {
 	kill -9 "$pid" 2>/dev/null || true
 }
 
-lab_up() {	# lab-dp options after PIN and NETNS
-	"$LAB_DP" up "$PIN" "$NS_S" "$@" >"$BATS_FILE_TMPDIR/lab.log" 2>&1 &
-	echo $! >"$BATS_FILE_TMPDIR/lab.pid"
+# The agent's config: web (HTTP) and echo (UDP) services; $1 and $2 are web's pools, $3 the TC
+# mode on s0 (off for remote backends, auto for local ones).
+write_config() {	# STABLE CANARY TC
+	cat >"$CFG" <<EOF
+{
+  "pin_dir": "$PIN",
+  "state_dir": "$BATS_FILE_TMPDIR/state",
+  "control": {"socket": "$BATS_FILE_TMPDIR/canaryd.sock"},
+  "exporter": {"listen": "127.0.0.1:9435"},
+  "interfaces": [{"name": "s0", "tc": "$3"}, {"name": "s1"}, {"name": "s2"}],
+  "services": [
+    {"name": "web", "vip": "$VIP", "port": 80, "http": true, "stable": ["$1"], "canary": ["$2"]},
+    {"name": "echo", "vip": "$VIP", "port": 53, "protocol": "udp",
+     "stable": ["192.0.2.10:5353"], "canary": ["192.0.2.70:5353"]}
+  ]
+}
+EOF
+}
+
+agent_pid() {
+	cat "$BATS_FILE_TMPDIR/agent.pid"
+}
+
+# Starts canaryd in the splitter's namespace and waits until it says it is ready.
+agent_up() {
+	local log=$BATS_FILE_TMPDIR/agent.log lines
+
+	lines=$(wc -l <"$log" 2>/dev/null || echo 0)
+	"$CANARYD" -c "$CFG" --netns "$NS_S" >>"$log" 2>&1 &
+	echo $! >"$BATS_FILE_TMPDIR/agent.pid"
 	for _ in $(seq 100); do
-		grep -q '^ready$' "$BATS_FILE_TMPDIR/lab.log" && return 0
-		kill -0 "$(cat "$BATS_FILE_TMPDIR/lab.pid")" 2>/dev/null || break
+		tail -n +"$((lines + 1))" "$log" | grep -q 'ready:' && return 0
+		kill -0 "$(agent_pid)" 2>/dev/null || break
 		sleep 0.1
 	done
-	cat "$BATS_FILE_TMPDIR/lab.log" >&2
+	cat "$log" >&2
 	return 1
 }
 
+# Sends SIGHUP and waits for the agent to say it reloaded.
+agent_reload() {
+	local log=$BATS_FILE_TMPDIR/agent.log n
+
+	n=$(grep -c 'reloaded' "$log" || true)
+	kill -HUP "$(agent_pid)"
+	for _ in $(seq 50); do
+		[ "$(grep -c 'reloaded' "$log")" -gt "$n" ] && return 0
+		sleep 0.1
+	done
+	cat "$log" >&2
+	return 1
+}
+
+ctl() {
+	"$CANARYCTL" -c "$CFG" "$@"
+}
+
+start_udp_echo() {	# NS NAME ADDR PORT
+	ip netns exec "$1" python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((sys.argv[1], int(sys.argv[2])))
+while True:
+    data, peer = s.recvfrom(2048)
+    s.sendto(data, peer)
+' "$3" "$4" >/dev/null 2>&1 &
+	echo $! >"$BATS_FILE_TMPDIR/$2.pid"
+}
+
 setup_file() {
-	export LAB_DP="$BATS_TEST_DIRNAME/../../build/tests/lab-dp"
+	export CANARYD="$BATS_TEST_DIRNAME/../../build/canaryd"
+	export CANARYCTL="$BATS_TEST_DIRNAME/../../build/canaryctl"
+	export CFG="$BATS_FILE_TMPDIR/canaryd.json"
+	export PROM="$BATS_TEST_DIRNAME/../e2e/prom.sh"
+	export E2E="$BATS_TEST_DIRNAME/../e2e"
 	local bare="$BATS_TEST_DIRNAME/../../build/xdp_bare.bpf.o"
 
 	for ns in "$NS_C" "$NS_S" "$NS_1" "$NS_2"; do
@@ -100,12 +162,16 @@ setup_file() {
 
 	start_backend "$NS_1" stable 192.0.2.10 8080
 	start_backend "$NS_2" canary 192.0.2.70 8080
-	lab_up --vip "$VIP:80" --stable 192.0.2.10:8080 --canary 192.0.2.70:8080 --http \
-		--xdp s0 --xdp s1 --xdp s2 --tx s0 --tx s1 --tx s2
+	start_udp_echo "$NS_1" echo-stable 192.0.2.10 5353
+	start_udp_echo "$NS_2" echo-canary 192.0.2.70 5353
+	write_config 192.0.2.10:8080 192.0.2.70:8080 off
+	agent_up
 }
 
 teardown_file() {
-	stop_pidfile "$BATS_FILE_TMPDIR/lab.pid"
+	"$PROM" stop "$BATS_FILE_TMPDIR/prom" 2>/dev/null || true
+	stop_pidfile "$BATS_FILE_TMPDIR/agent.pid"
+	"$CANARYD" -c "$CFG" --detach 2>/dev/null || true
 	for f in "$BATS_FILE_TMPDIR"/*.pid; do
 		stop_pidfile "$f"
 	done
@@ -119,8 +185,8 @@ teardown_file() {
 	fi
 }
 
-set_weight() {
-	"$LAB_DP" weight "$PIN" "$1"
+set_weight() {	# PERCENT
+	ctl weight web "$1" >/dev/null
 }
 
 reset_hits() {
@@ -150,7 +216,7 @@ hist_count() {	# VERSION KIND(0 handshake, 1 ttfb)
 }
 
 @test "e2e: every request gets through at weights 0, 50 % and 100 %, each backend its share" {
-	for w in 0 5000 10000; do
+	for w in 0 50 100; do
 		set_weight "$w"
 		reset_hits
 		run curl_n 40
@@ -163,7 +229,7 @@ hist_count() {	# VERSION KIND(0 handshake, 1 ttfb)
 		[ "$(hits canary)" -eq "$canary" ]
 		case $w in
 		0) [ "$canary" -eq 0 ] ;;
-		10000) [ "$stable" -eq 0 ] ;;
+		100) [ "$stable" -eq 0 ] ;;
 		*) [ "$stable" -gt 0 ] && [ "$canary" -gt 0 ] ;;
 		esac
 	done
@@ -179,7 +245,7 @@ hist_count() {	# VERSION KIND(0 handshake, 1 ttfb)
 }
 
 @test "e2e: every 503 of the canary is in its HTTP 5xx counter, and only there" {
-	set_weight 10000
+	set_weight 100
 	echo 503 >"$BATS_FILE_TMPDIR/canary.status"
 	before=$(ver_stat 1 http_5xx)
 	stable_before=$(ver_stat 0 http_5xx)
@@ -193,7 +259,7 @@ hist_count() {	# VERSION KIND(0 handshake, 1 ttfb)
 }
 
 @test "e2e: a stopped backend shows up as connection refused" {
-	set_weight 10000
+	set_weight 100
 	stop_pidfile "$BATS_FILE_TMPDIR/canary.pid"
 	before=$(ver_stat 1 rst_refused)
 	for _ in $(seq 5); do
@@ -204,14 +270,13 @@ hist_count() {	# VERSION KIND(0 handshake, 1 ttfb)
 	start_backend "$NS_2" canary 192.0.2.70 8080
 }
 
-@test "e2e: backends local to the splitter, replies rewritten on TC egress" {
-	stop_pidfile "$BATS_FILE_TMPDIR/lab.pid"
+@test "e2e: backends local to the splitter (a reload moves them), replies rewritten on TC egress" {
 	start_backend "$NS_S" local-stable 198.51.100.1 8080
 	start_backend "$NS_S" local-canary 198.51.100.1 8081
-	lab_up --vip "$VIP:80" --stable 198.51.100.1:8080 --canary 198.51.100.1:8081 --http \
-		--xdp s0 --tc s0
-	grep -q '^tc egress on s0: tcx$' "$BATS_FILE_TMPDIR/lab.log"
-	for w in 0 5000 10000; do
+	write_config 198.51.100.1:8080 198.51.100.1:8081 auto
+	agent_reload
+	grep -q 's0: tc egress tcx' "$BATS_FILE_TMPDIR/agent.log"
+	for w in 0 50 100; do
 		set_weight "$w"
 		run curl_n 20
 		! echo "$output" | grep -q FAILED
@@ -220,9 +285,115 @@ hist_count() {	# VERSION KIND(0 handshake, 1 ttfb)
 		[ $((stable + canary)) -eq 20 ]
 		case $w in
 		0) [ "$canary" -eq 0 ] ;;
-		10000) [ "$stable" -eq 0 ] ;;
+		100) [ "$stable" -eq 0 ] ;;
 		*) [ "$stable" -gt 0 ] && [ "$canary" -gt 0 ] ;;
 		esac
 	done
 	[ "$(ver_stat 1 http_responses)" -gt 0 ]
+	# Back to the remote backends for the tests after this one.
+	write_config 192.0.2.10:8080 192.0.2.70:8080 off
+	agent_reload
+	[ ! -e "$PIN/links/tcx_s0" ]
+}
+
+@test "e2e: a 0 -> 100 -> 0 sweep moves new connections and resets no established one" {
+	set_weight 0
+	in_ns "$NS_C" python3 "$E2E/conns.py" "$VIP" 80 20 9 --interval 0.1 \
+		--out "$BATS_FILE_TMPDIR/conns.json" >/dev/null 2>&1 &
+	local conns=$!
+	sleep 1
+	for w in 25 50 100; do
+		set_weight "$w"
+		sleep 0.7
+	done
+	# At 100 % every new connection goes to the canary...
+	run curl_n 5
+	[ "$(echo "$output" | grep -c '^canary$')" -eq 5 ]
+	for w in 50 25 0; do
+		set_weight "$w"
+		sleep 0.7
+	done
+	run curl_n 5
+	[ "$(echo "$output" | grep -c '^stable$')" -eq 5 ]
+	wait "$conns"
+	# ...while the 20 connections opened at 0 % stayed on stable the whole time.
+	run jq -c . "$BATS_FILE_TMPDIR/conns.json"
+	echo "$output"
+	[ "$(jq .resets <<<"$output")" -eq 0 ]
+	[ "$(jq .errors <<<"$output")" -eq 0 ]
+	[ "$(jq .requests <<<"$output")" -gt 200 ]
+	[ "$(jq '.bodies | keys | join(",")' <<<"$output")" = '"stable\n"' ]
+}
+
+@test "e2e: kill -9 of canaryd under load loses no request; the new agent keeps weights and counters" {
+	set_weight 50
+	in_ns "$NS_C" python3 "$E2E/load.py" "http://$VIP/" --duration 6 --concurrency 4 \
+		--out "$BATS_FILE_TMPDIR/load.json" >/dev/null 2>&1 &
+	local load=$!
+	sleep 1.5
+	before=$(ctl --json status web | jq '.services[0].versions.canary.flows_total')
+	kill -9 "$(agent_pid)"
+	sleep 1.5
+	# Nobody runs the agent: traffic still flows, and canaryctl reads the pins.
+	run ctl --json status web
+	[ "$status" -eq 0 ]
+	[ "$(jq '.services[0].agent' <<<"$output")" = false ]
+	[ "$(jq '.services[0].versions.canary.flows_total' <<<"$output")" -gt "$before" ]
+	agent_up
+	tail -n 20 "$BATS_FILE_TMPDIR/agent.log" | grep -q 'taking over the pinned datapath'
+	wait "$load"
+	run jq -c . "$BATS_FILE_TMPDIR/load.json"
+	echo "$output"
+	[ "$(jq .failed <<<"$output")" -eq 0 ]
+	[ "$(jq .ok <<<"$output")" -gt 100 ]
+	run ctl --json status web
+	[ "$(jq '.services[0].weight_bp' <<<"$output")" -eq 5000 ]
+	[ "$(jq '.services[0].agent' <<<"$output")" = true ]
+	[ "$(jq '.services[0].versions.canary.flows_total' <<<"$output")" -gt "$before" ]
+}
+
+@test "e2e: a real Prometheus scrapes the exporter: canary packets and responses match what was sent" {
+	"$PROM" start "$BATS_FILE_TMPDIR/prom" 127.0.0.1:9435 "$NS_S" >/dev/null
+	ctl weight echo 100 >/dev/null
+	set_weight 100
+	# Each datagram is one packet to the canary; each curl is one HTTP response.
+	for _ in $(seq 100); do
+		web0=$("$PROM" value "$BATS_FILE_TMPDIR/prom" \
+			'xdp_canary_http_responses_total{service="web",version="canary"}')
+		[ "$web0" != none ] && break
+		sleep 0.2
+	done
+	[ "$web0" != none ]
+	# The first scrape may predate the weight change; the counters are what counts.
+	sleep 1.5
+	web0=$("$PROM" value "$BATS_FILE_TMPDIR/prom" \
+		'xdp_canary_http_responses_total{service="web",version="canary"}')
+	for i in $(seq 25); do
+		in_ns "$NS_C" bash -c "echo ping$i >/dev/udp/$VIP/53"
+	done
+	run curl_n 10
+	[ "$(echo "$output" | grep -c '^canary$')" -eq 10 ]
+	run "$PROM" wait-value "$BATS_FILE_TMPDIR/prom" \
+		'xdp_canary_packets_total{service="echo",version="canary"}' 25 20
+	echo "$output"
+	[ "$status" -eq 0 ]
+	run "$PROM" wait-value "$BATS_FILE_TMPDIR/prom" \
+		'xdp_canary_http_responses_total{service="web",version="canary"}' "$((web0 + 10))" 20
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$("$PROM" value "$BATS_FILE_TMPDIR/prom" \
+		'xdp_canary_packets_total{service="echo",version="stable"}')" -eq 0 ]
+	[ "$("$PROM" value "$BATS_FILE_TMPDIR/prom" \
+		'xdp_canary_weight_ratio{service="web",version="canary"}')" -eq 1 ]
+	"$PROM" stop "$BATS_FILE_TMPDIR/prom"
+}
+
+@test "e2e: bpftool shows the weight canaryctl set" {
+	ctl weight web 12.34 >/dev/null
+	id=$(ctl --json status web | jq '.services[0].id')
+	run bpftool -j map lookup pinned "$PIN/svc_state" key "$id" 0 0 0
+	[ "$(jq '.formatted.value.weight' <<<"$output")" -eq 1234 ]
+	ctl rollback web >/dev/null
+	run bpftool -j map lookup pinned "$PIN/svc_state" key "$id" 0 0 0
+	[ "$(jq '.formatted.value.weight' <<<"$output")" -eq 0 ]
 }

@@ -83,7 +83,7 @@ static void show_version(const char *name, json_t *v)
 {
 	json_t *errs = json_object_get(v, "errors"), *lat = json_object_get(v, "latency");
 	json_t *hs = json_object_get(lat, "handshake"), *tt = json_object_get(lat, "ttfb");
-	char b[12][16];
+	char b[14][16];
 
 	printf("  %-7s %7.2f%% %9lld %8s %9s %9s %8s %8s %8s %8s %8s  %s/%s/%s  %s/%s/%s\n", name,
 	       num(v, "weight"), (long long)json_integer_value(json_object_get(v, "flows_total")),
@@ -93,7 +93,7 @@ static void show_version(const char *name, json_t *v)
 	       ratio(errs, "unreachable", b[6], 16), ratio(errs, "http_5xx", b[7], 16),
 	       duration(num(hs, "p50_s"), b[8], 16), duration(num(hs, "p95_s"), b[9], 16),
 	       duration(num(hs, "p99_s"), b[10], 16), duration(num(tt, "p50_s"), b[11], 16),
-	       duration(num(tt, "p95_s"), b[0], 16), duration(num(tt, "p99_s"), b[1], 16));
+	       duration(num(tt, "p95_s"), b[12], 16), duration(num(tt, "p99_s"), b[13], 16));
 }
 
 static void show_status(json_t *s)
