@@ -24,7 +24,13 @@ BENCH		:= $(BUILD)/canary-bench
 CANARYD		:= $(BUILD)/canaryd
 CANARYCTL	:= $(BUILD)/canaryctl
 
-.PHONY: all deps check bench clean
+.PHONY: all deps check bench clean install
+
+PREFIX		?= /usr/local
+SBINDIR		:= $(PREFIX)/sbin
+UNITDIR		:= $(PREFIX)/lib/systemd/system
+DOCDIR		:= $(PREFIX)/share/doc/xdp-canary
+SYSCONFDIR	?= /etc
 .DELETE_ON_ERROR:
 .SECONDARY: $(BPF_OBJS)
 
@@ -78,6 +84,19 @@ check: deps
 bench: deps
 	@$(MAKE) --no-print-directory all
 	@$(BENCH)
+
+$(BUILD)/canaryd.service: tools/canaryd.service.in | $(BUILD)
+	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g' $< > $@
+
+# DESTDIR stages a package; the config is an example: canaryd.json is the admin's own.
+install: $(CANARYD) $(CANARYCTL) $(BUILD)/canaryd.service
+	install -D -m 0755 $(CANARYD) $(DESTDIR)$(SBINDIR)/canaryd
+	install -D -m 0755 $(CANARYCTL) $(DESTDIR)$(SBINDIR)/canaryctl
+	install -D -m 0644 $(BUILD)/canaryd.service $(DESTDIR)$(UNITDIR)/canaryd.service
+	install -D -m 0644 tools/canaryd.example.json \
+		$(DESTDIR)$(SYSCONFDIR)/xdp-canary/canaryd.json.example
+	install -D -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
+	install -D -m 0644 docs/DESIGN.md $(DESTDIR)$(DOCDIR)/DESIGN.md
 
 clean:
 	rm -rf $(BUILD)
