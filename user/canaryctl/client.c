@@ -8,23 +8,9 @@
 #include <unistd.h>
 
 #include "canaryctl.h"
+#include "io.h"
 
 #define ANSWER_MAX	(4 << 20)
-
-static int send_all(int fd, const char *buf, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		buf += n;
-		len -= n;
-	}
-	return 0;
-}
 
 static char *recv_line(int fd)
 {
@@ -86,7 +72,7 @@ json_t *agent_call(const struct ctl *c, json_t *req, bool *down, char *err, size
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	text = json_dumps(req, JSON_COMPACT);
-	if (!text || send_all(fd, text, strlen(text)) || send_all(fd, "\n", 1)) {
+	if (!text || write_full(fd, text, strlen(text)) || write_full(fd, "\n", 1)) {
 		snprintf(err, errlen, "send to canaryd: %s", strerror(errno));
 		goto out;
 	}

@@ -5,12 +5,12 @@
  * under its lock, so the agent finds it when it starts.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "answer.h"
 #include "canaryctl.h"
 #include "dp.h"
 #include "ops.h"
@@ -28,24 +28,12 @@ struct direct {
 	int lock;
 };
 
-static json_t *fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-static json_t *fail(int code, const char *fmt, ...)
+/* A success of canaryctl's own, which it reports as such. */
+static json_t *direct_ok(json_t *fields)
 {
-	char msg[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	return json_pack("{sb ss si sb}", "ok", 0, "error", msg, "exit", code, "direct", 1);
-}
-
-static json_t *ok(json_t *fields)
-{
-	json_object_set_new(fields, "ok", json_true());
 	json_object_set_new(fields, "direct", json_true());
-	return fields;
+	return answer_ok(fields);
 }
 
 static int dp_open(struct direct *x, char *err, size_t errlen)
@@ -90,11 +78,11 @@ static json_t *set_weight(struct direct *x, struct state_svc *s, __u16 bp, bool 
 	struct op_result res;
 
 	if (op_set_weight(&x->dp, s, bp, hard, action, reason, x->c->by, &res, err, sizeof(err)))
-		return fail(1, "%s", err);
+		return answer_fail(1, "%s", err);
 	if (state_save(x->c->cfg.state_dir, x->st, err, sizeof(err)))
 		fprintf(stderr, "canaryctl: warning: the datapath has the new weight, but %s\n",
 			err);
-	return ok(json_pack("{ss ss ss ss sI sI sb}", "service", s->name, "action", action,
+	return direct_ok(json_pack("{ss ss ss ss sI sI sb}", "service", s->name, "action", action,
 			    "from", weight_format(res.from_bp, from, sizeof(from)),
 			    "to", weight_format(res.to_bp, to, sizeof(to)),
 			    "generation_from", (json_int_t)res.gen_from,
@@ -119,7 +107,7 @@ static json_t *cmd_status(struct direct *x, struct state_svc *only)
 	struct timespec pause = { .tv_sec = 1 };
 
 	if (!first)
-		return fail(1, "out of memory");
+		return answer_fail(1, "out of memory");
 	for (unsigned int i = 0; i < x->st->nsvc; i++)
 		if (!only || only == &x->st->svc[i])
 			sample_read(&x->dp, x->st->svc[i].id, &first[i]);
@@ -135,7 +123,7 @@ static json_t *cmd_status(struct direct *x, struct state_svc *only)
 			json_array_append_new(arr, j);
 	}
 	free(first);
-	return ok(json_pack("{so}", "services", arr));
+	return direct_ok(json_pack("{so}", "services", arr));
 }
 
 static json_t *cmd_pause(struct direct *x, struct state_svc *s, bool pause)
@@ -145,8 +133,8 @@ static json_t *cmd_pause(struct direct *x, struct state_svc *s, bool pause)
 
 	s->paused = pause;
 	if (state_save(x->c->cfg.state_dir, x->st, err, sizeof(err)))
-		return fail(1, "%s", err);
-	return ok(json_pack("{ss sb sb}", "service", s->name, "paused", pause, "changed",
+		return answer_fail(1, "%s", err);
+	return direct_ok(json_pack("{ss sb sb}", "service", s->name, "paused", pause, "changed",
 			    was != pause));
 }
 
@@ -157,7 +145,7 @@ static json_t *dispatch(struct direct *x)
 	if (x->service) {
 		s = service_find(x);
 		if (!s)
-			return fail(2, "no service \"%s\" in the state (%s) or the config",
+			return answer_fail(2, "no service \"%s\" in the state (%s) or the config",
 				    x->service, x->c->cfg.state_dir);
 	}
 	if (!strcmp(x->cmd, "status") || !strcmp(x->cmd, "services"))
@@ -176,7 +164,7 @@ static json_t *dispatch(struct direct *x)
 										: "promote");
 	if (!strcmp(x->cmd, "pause") || !strcmp(x->cmd, "resume"))
 		return cmd_pause(x, s, !strcmp(x->cmd, "pause"));
-	return fail(1, "%s needs canaryd, which is not running", x->cmd);
+	return answer_fail(1, "%s needs canaryd, which is not running", x->cmd);
 }
 
 static json_t *teardown(const struct ctl *c)
@@ -184,8 +172,8 @@ static json_t *teardown(const struct ctl *c)
 	char err[512] = "";
 
 	if (canary_teardown(c->cfg.pin_dir, c->cfg.state_dir, err, sizeof(err)))
-		return fail(1, "teardown: %s", err);
-	return ok(json_object());
+		return answer_fail(1, "teardown: %s", err);
+	return direct_ok(json_object());
 }
 
 json_t *direct_call(const struct ctl *c, json_t *req)
@@ -199,17 +187,17 @@ json_t *direct_call(const struct ctl *c, json_t *req)
 	if (!strcmp(x.cmd, "teardown"))
 		return teardown(c);
 	if (!strcmp(x.cmd, "reload") || !strcmp(x.cmd, "ping"))
-		return fail(1, "%s needs canaryd, which is not running", x.cmd);
+		return answer_fail(1, "%s needs canaryd, which is not running", x.cmd);
 	x.st = calloc(1, sizeof(*x.st));
 	if (!x.st)
-		return fail(1, "out of memory");
+		return answer_fail(1, "out of memory");
 	x.lock = state_lock(c->cfg.state_dir, err, sizeof(err));
 	if (x.lock < 0)
 		fprintf(stderr, "canaryctl: warning: %s; going on without it\n", err);
 	if (state_load(c->cfg.state_dir, x.st, err, sizeof(err)))
 		fprintf(stderr, "canaryctl: warning: %s; using the config\n", err);
 	if (dp_open(&x, err, sizeof(err)))
-		resp = fail(1, "%s", err);
+		resp = answer_fail(1, "%s", err);
 	else
 		resp = dispatch(&x);
 	if (x.dp_open)

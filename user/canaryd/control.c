@@ -10,7 +10,6 @@
 #include <grp.h>
 #include <pwd.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +18,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "answer.h"
 #include "canaryd.h"
 #include "ops.h"
 #include "status.h"
@@ -34,24 +34,6 @@ struct request {
 	char by[64];
 };
 
-static json_t *fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static json_t *fail(int code, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	return json_pack("{sb ss si}", "ok", 0, "error", msg, "exit", code);
-}
-
-static json_t *ok(json_t *fields)
-{
-	json_object_set_new(fields, "ok", json_true());
-	return fields;
-}
 
 int control_open(struct canaryd *d, char *err, size_t errlen)
 {
@@ -131,12 +113,12 @@ static struct state_svc *service_arg(struct request *r, json_t **err)
 	struct state_svc *s;
 
 	if (!r->service) {
-		*err = fail(2, "%s: which service?", r->cmd);
+		*err = answer_fail(2, "%s: which service?", r->cmd);
 		return NULL;
 	}
 	s = state_svc_find(r->d->state, r->service);
 	if (!s || !config_service(&r->d->cfg, r->service))
-		*err = fail(2, "no service \"%s\" (canaryctl services lists them)", r->service);
+		*err = answer_fail(2, "no service \"%s\" (canaryctl services lists them)", r->service);
 	return s;
 }
 
@@ -148,14 +130,14 @@ static json_t *set_weight(struct request *r, struct state_svc *s, __u16 bp, bool
 
 	if (op_set_weight(&r->d->dp, s, bp, hard, action, r->reason, r->by, &res, err,
 			  sizeof(err)))
-		return fail(1, "%s", err);
+		return answer_fail(1, "%s", err);
 	state_commit(r->d);
 	log_info("service %s: %s: canary weight %s%% -> %s%%%s (%s: %s)", s->name, action,
 		 weight_format(res.from_bp, from, sizeof(from)),
 		 weight_format(res.to_bp, to, sizeof(to)),
 		 hard ? ", existing canary flows decided again" : "", r->by,
 		 r->reason[0] ? r->reason : "no reason given");
-	return ok(json_pack("{ss ss ss ss sI sI sb}", "service", s->name, "action", action,
+	return answer_ok(json_pack("{ss ss ss ss sI sI sb}", "service", s->name, "action", action,
 			    "from", from, "to", to, "generation_from", (json_int_t)res.gen_from,
 			    "generation", (json_int_t)res.gen_to, "hard", hard));
 }
@@ -170,7 +152,7 @@ static json_t *cmd_weight(struct request *r)
 		return err;
 	if (!json_is_integer(bpj) || (bp = json_integer_value(bpj)) < 0 ||
 	    bp > CANARY_WEIGHT_MAX)
-		return fail(2, "weight: weight_bp must be 0..%d", CANARY_WEIGHT_MAX);
+		return answer_fail(2, "weight: weight_bp must be 0..%d", CANARY_WEIGHT_MAX);
 	return set_weight(r, s, bp, false, "weight");
 }
 
@@ -212,7 +194,7 @@ static json_t *cmd_pause(struct request *r, bool pause)
 		 was == pause ? (pause ? "already paused" : "not paused") :
 				(pause ? "paused" : "resumed"),
 		 r->by, r->reason[0] ? r->reason : "no reason given");
-	return ok(json_pack("{ss sb sb}", "service", s->name, "paused", pause, "changed",
+	return answer_ok(json_pack("{ss sb sb}", "service", s->name, "paused", pause, "changed",
 			    was != pause));
 }
 
@@ -235,14 +217,14 @@ static json_t *cmd_status(struct request *r)
 	json_t *st;
 
 	if (!r->service)
-		return ok(json_pack("{so}", "services", services_list(r->d)));
+		return answer_ok(json_pack("{so}", "services", services_list(r->d)));
 	svc = config_service(&r->d->cfg, r->service);
 	if (!svc)
-		return fail(2, "no service \"%s\" (canaryctl services lists them)", r->service);
+		return answer_fail(2, "no service \"%s\" (canaryctl services lists them)", r->service);
 	st = status_json(r->d, svc);
 	if (!st)
-		return fail(1, "service %s: its state cannot be read", r->service);
-	return ok(json_pack("{s[o]}", "services", st));
+		return answer_fail(1, "service %s: its state cannot be read", r->service);
+	return answer_ok(json_pack("{s[o]}", "services", st));
 }
 
 static json_t *cmd_teardown(struct request *r)
@@ -251,16 +233,16 @@ static json_t *cmd_teardown(struct request *r)
 
 	control_close(r->d);
 	if (canary_teardown(r->d->cfg.pin_dir, r->d->cfg.state_dir, err, sizeof(err)))
-		return fail(1, "teardown: %s", err);
+		return answer_fail(1, "teardown: %s", err);
 	log_info("teardown (%s): programs, links and pins removed; stopping", r->by);
 	r->d->stop = true;
-	return ok(json_object());
+	return answer_ok(json_object());
 }
 
 static json_t *dispatch(struct request *r)
 {
 	if (!strcmp(r->cmd, "ping"))
-		return ok(json_pack("{si}", "pid", getpid()));
+		return answer_ok(json_pack("{si}", "pid", getpid()));
 	if (!strcmp(r->cmd, "status") || !strcmp(r->cmd, "services"))
 		return cmd_status(r);
 	if (!strcmp(r->cmd, "weight"))
@@ -273,11 +255,11 @@ static json_t *dispatch(struct request *r)
 		return cmd_pause(r, !strcmp(r->cmd, "pause"));
 	if (!strcmp(r->cmd, "reload")) {
 		kill(getpid(), SIGHUP);	/* the signal path does it, once, in order */
-		return ok(json_pack("{ss}", "config", r->d->cfg.path));
+		return answer_ok(json_pack("{ss}", "config", r->d->cfg.path));
 	}
 	if (!strcmp(r->cmd, "teardown"))
 		return cmd_teardown(r);
-	return fail(2, "unknown command \"%s\"", r->cmd);
+	return answer_fail(2, "unknown command \"%s\"", r->cmd);
 }
 
 static json_t *handle(struct canaryd *d, int fd, const char *line)
@@ -290,12 +272,12 @@ static json_t *handle(struct canaryd *d, int fd, const char *line)
 		d->counters.control_denied++;
 		log_warn("control: %s refused (not root%s)", r.by,
 			 d->cfg.control_has_group ? " nor in the control group" : "");
-		return fail(1, "permission denied: root or the control group only");
+		return answer_fail(1, "permission denied: root or the control group only");
 	}
 	r.req = json_loads(line, 0, &jerr);
 	if (!json_is_object(r.req)) {
 		json_decref(r.req);
-		return fail(2, "bad request: %s", jerr.text);
+		return answer_fail(2, "bad request: %s", jerr.text);
 	}
 	r.cmd = json_string_value(json_object_get(r.req, "cmd")) ?: "";
 	r.service = json_string_value(json_object_get(r.req, "service"));

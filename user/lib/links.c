@@ -128,6 +128,24 @@ static unsigned int ifindex_lookup(const char *ifname, char *err, size_t errlen)
 	return ifindex;
 }
 
+/*
+ * The pin path for @kind on @ifname, with @prog_fd swapped into the link pinned there if one
+ * serves the interface: returns 1 if so, 0 if a link must be made, or a negative errno.
+ */
+static int pinned_link_take(struct canary_dp *dp, const char *kind, const char *ifname,
+			    unsigned int ifindex, int prog_fd, char *path, size_t len, char *err,
+			    size_t errlen)
+{
+	int ret;
+
+	ret = links_dir_ensure(dp->pin_dir, err, errlen);
+	if (!ret)
+		ret = link_path(dp->pin_dir, kind, ifname, path, len);
+	if (!ret)
+		ret = pinned_link_update(path, ifindex, prog_fd, err, errlen);
+	return ret;
+}
+
 int link_xdp_ensure(struct canary_dp *dp, const char *ifname, enum canary_xdp_want want,
 		    struct link_result *res, char *err, size_t errlen)
 {
@@ -140,11 +158,8 @@ int link_xdp_ensure(struct canary_dp *dp, const char *ifname, enum canary_xdp_wa
 	ifindex = ifindex_lookup(ifname, err, errlen);
 	if (!ifindex)
 		return -ENODEV;
-	ret = links_dir_ensure(dp->pin_dir, err, errlen);
-	if (!ret)
-		ret = link_path(dp->pin_dir, "xdp", ifname, path, sizeof(path));
-	if (!ret)
-		ret = pinned_link_update(path, ifindex, prog_fd, err, errlen);
+	ret = pinned_link_take(dp, "xdp", ifname, ifindex, prog_fd, path, sizeof(path), err,
+			       errlen);
 	if (ret < 0)
 		return ret;
 	res->reused = ret == 1;
@@ -196,11 +211,8 @@ int link_tc_ensure(struct canary_dp *dp, const char *ifname, enum canary_tc_mode
 		return -ENODEV;
 	if (mode == CANARY_TC_CLSACT)
 		return clsact_ensure(dp, ifname, ifindex, res, err, errlen);
-	ret = links_dir_ensure(dp->pin_dir, err, errlen);
-	if (!ret)
-		ret = link_path(dp->pin_dir, "tcx", ifname, path, sizeof(path));
-	if (!ret)
-		ret = pinned_link_update(path, ifindex, prog_fd, err, errlen);
+	ret = pinned_link_take(dp, "tcx", ifname, ifindex, prog_fd, path, sizeof(path), err,
+			       errlen);
 	if (ret < 0)
 		return ret;
 	res->tc_mode = CANARY_TC_TCX;

@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <jansson.h>
 
+#include "io.h"
 #include "state.h"
 
 #define STATE_FILE	"state.json"
@@ -150,21 +151,6 @@ static int fsync_dir(const char *dir)
 	return ret;
 }
 
-static int write_all(int fd, const char *buf, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		buf += n;
-		len -= n;
-	}
-	return 0;
-}
-
 static int dir_ensure(const char *dir, char *err, size_t errlen)
 {
 	if (mkdir(dir, 0750) == 0 || errno == EEXIST)
@@ -195,7 +181,7 @@ int state_save(const char *dir, const struct canary_state *st, char *err, size_t
 		ret = fd < 0 ? -errno : 0;
 	}
 	if (!ret)
-		ret = write_all(fd, text, strlen(text));
+		ret = write_full(fd, text, strlen(text));
 	if (!ret && fsync(fd))
 		ret = -errno;
 	if (fd >= 0 && close(fd) && !ret)
