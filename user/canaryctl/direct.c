@@ -111,7 +111,7 @@ static json_t *cmd_status(struct direct *x, struct state_svc *only)
 	for (unsigned int i = 0; i < x->st->nsvc; i++)
 		if (!only || only == &x->st->svc[i])
 			sample_read(&x->dp, x->st->svc[i].id, &first[i]);
-	if (!json_is_true(json_object_get(x->req, "totals_only")))
+	if (strcmp(x->cmd, "services"))
 		nanosleep(&pause, NULL);
 	for (unsigned int i = 0; i < x->st->nsvc; i++) {
 		json_t *j;

@@ -288,6 +288,10 @@ int main(int argc, char **argv)
 		command_usage(stderr, cmd);
 		return CTL_USAGE;
 	}
+	if (a.reason && strpbrk(a.reason, "\n\r\t\x1b")) {
+		fprintf(stderr, "canaryctl: --reason: control characters are not allowed\n");
+		return CTL_USAGE;
+	}
 	config_setup(&c, a.config, a.config_given);
 	if (a.socket)
 		snprintf(c.cfg.control_socket, sizeof(c.cfg.control_socket), "%s", a.socket);

@@ -159,6 +159,15 @@ static void show_weight(const char *cmd, json_t *r)
 	printf("\n");
 }
 
+static const char *direct_what(const char *cmd)
+{
+	if (!strcmp(cmd, "status") || !strcmp(cmd, "services"))
+		return "read from the pinned maps directly";
+	if (!strcmp(cmd, "pause") || !strcmp(cmd, "resume"))
+		return "recorded in the state file for canaryd's next start";
+	return "acted on the pinned maps directly";
+}
+
 void show(const struct ctl *c, const char *cmd, json_t *resp)
 {
 	size_t i;
@@ -170,9 +179,8 @@ void show(const struct ctl *c, const char *cmd, json_t *resp)
 		return;
 	}
 	if (json_is_true(json_object_get(resp, "direct")))
-		fprintf(stderr, "canaryctl: canaryd is not running: %s\n",
-			strcmp(cmd, "status") && strcmp(cmd, "services") ?
-			"acted on the pinned maps directly" : "read from the pinned maps directly");
+		fprintf(stderr, "canaryctl: canaryd is not running (no answer on %s): %s\n",
+			c->cfg.control_socket, direct_what(cmd));
 	if (!strcmp(cmd, "services")) {
 		show_services(json_object_get(resp, "services"));
 	} else if (!strcmp(cmd, "status")) {

@@ -7,6 +7,8 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <net/if.h>
@@ -391,6 +393,50 @@ static int preflight(struct canaryd *d, char *err, size_t errlen)
 	return 0;
 }
 
+static __u64 state_stamp(struct canaryd *d)
+{
+	char path[PATH_MAX + 16];
+	struct stat sb;
+
+	snprintf(path, sizeof(path), "%s/state.json", d->cfg.state_dir);
+	if (stat(path, &sb))
+		return 0;
+	return sb.st_ino * 1000003ULL ^ (sb.st_mtim.tv_sec * 1000000000ULL + sb.st_mtim.tv_nsec);
+}
+
+/*
+ * canaryctl writes the state file itself when it cannot reach the agent (a wrong socket path, a
+ * moment of unresponsiveness). Take over its notes, so the next write does not erase them.
+ */
+void state_refresh(struct canaryd *d)
+{
+	__u64 stamp = state_stamp(d);
+	struct canary_state *disk;
+	char err[512] = "";
+
+	if (!stamp || stamp == d->state_seen)
+		return;
+	disk = calloc(1, sizeof(*disk));
+	if (!disk || state_load(d->cfg.state_dir, disk, err, sizeof(err))) {
+		free(disk);
+		return;
+	}
+	for (unsigned int i = 0; i < d->state->nsvc; i++) {
+		struct state_svc *s = &d->state->svc[i], *t = state_svc_find(disk, s->name);
+
+		if (!t || t->id != s->id)
+			continue;
+		if (t->last.time_ms > s->last.time_ms) {
+			log_info("service %s: %s to %.2f%% made by %s without the agent", s->name,
+				 t->last.action, t->last.to_bp / 100.0, t->last.by);
+			s->last = t->last;
+		}
+		s->paused = t->paused;
+	}
+	d->state_seen = stamp;
+	free(disk);
+}
+
 int state_commit(struct canaryd *d)
 {
 	char err[512] = "";
@@ -398,6 +444,8 @@ int state_commit(struct canaryd *d)
 
 	lock = state_lock(d->cfg.state_dir, err, sizeof(err));
 	ret = lock < 0 ? lock : state_save(d->cfg.state_dir, d->state, err, sizeof(err));
+	if (!ret)
+		d->state_seen = state_stamp(d);
 	state_unlock(lock);
 	if (ret)
 		log_err("save state: %s", err);
@@ -409,6 +457,7 @@ int apply_config(struct canaryd *d, const struct canary_config *old, char *err, 
 	int ret;
 
 	err[0] = '\0';
+	state_refresh(d);
 	ret = preflight(d, err, errlen);
 	if (!ret)
 		ret = services_apply(d, old, err, errlen);

@@ -49,6 +49,7 @@ struct canaryd {
 	struct agent_counters counters;
 	bool last_reload_ok;
 	__u64 start_ms;
+	__u64 state_seen;		/* inode and mtime of state.json as last written or read */
 	__u64 sample_every_ns;
 	int lock_fd, ctl_fd, sig_fd, timer_fd;
 	struct MHD_Daemon *mhd;
@@ -64,6 +65,7 @@ void logf_(const char *level, const char *fmt, ...) __attribute__((format(printf
 /* apply.c: make the datapath what @cfg says, keeping what is there already. */
 int apply_config(struct canaryd *d, const struct canary_config *old, char *err, size_t errlen);
 int state_commit(struct canaryd *d);
+void state_refresh(struct canaryd *d);
 
 /* sampling and status (status.c) */
 void samples_take(struct canaryd *d);

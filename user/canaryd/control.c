@@ -274,6 +274,7 @@ static json_t *handle(struct canaryd *d, int fd, const char *line)
 			 d->cfg.control_has_group ? " nor in the control group" : "");
 		return answer_fail(1, "permission denied: root or the control group only");
 	}
+	state_refresh(d);
 	r.req = json_loads(line, 0, &jerr);
 	if (!json_is_object(r.req)) {
 		json_decref(r.req);
@@ -282,7 +283,11 @@ static json_t *handle(struct canaryd *d, int fd, const char *line)
 	r.cmd = json_string_value(json_object_get(r.req, "cmd")) ?: "";
 	r.service = json_string_value(json_object_get(r.req, "service"));
 	r.reason = json_string_value(json_object_get(r.req, "reason")) ?: "";
-	resp = dispatch(&r);
+	/* A reason goes into one log line: it may not start another. */
+	if (strpbrk(r.reason, "\n\r\t\x1b"))
+		resp = answer_fail(ANSWER_USAGE, "reason: control characters are not allowed");
+	else
+		resp = dispatch(&r);
 	json_decref(r.req);
 	return resp;
 }

@@ -361,7 +361,11 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (config_load(o.config, &d.cfg, err, sizeof(err))) {
-		fprintf(stderr, "canaryd: %s: %s\n", o.config, err);
+		/* Syntax errors name the file already; key path errors do not. */
+		if (!strncmp(err, o.config, strlen(o.config)))
+			fprintf(stderr, "canaryd: %s\n", err);
+		else
+			fprintf(stderr, "canaryd: %s: %s\n", o.config, err);
 		return 1;
 	}
 	if (o.check) {
