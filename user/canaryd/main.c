@@ -182,6 +182,33 @@ static int timer_open(struct canaryd *d)
 	return 0;
 }
 
+/*
+ * What the running agent was started with: its pins, state, socket, exporter and flow table
+ * stay until the next start, whatever a reloaded file says, so the agent never loses track of
+ * the socket it must unlink or the pins it holds.
+ */
+static void startup_settings_keep(struct canary_config *next, const struct canary_config *cur)
+{
+	if (strcmp(next->pin_dir, cur->pin_dir) || strcmp(next->state_dir, cur->state_dir) ||
+	    strcmp(next->control_socket, cur->control_socket) ||
+	    next->control_has_group != cur->control_has_group ||
+	    next->control_gid != cur->control_gid ||
+	    strcmp(next->exporter_listen, cur->exporter_listen) ||
+	    next->flow_entries != cur->flow_entries)
+		log_warn("reload: pin_dir, state_dir, control, exporter and flow_entries take "
+			 "effect at the next start only");
+	memcpy(next->pin_dir, cur->pin_dir, sizeof(next->pin_dir));
+	memcpy(next->state_dir, cur->state_dir, sizeof(next->state_dir));
+	memcpy(next->control_socket, cur->control_socket, sizeof(next->control_socket));
+	next->control_has_group = cur->control_has_group;
+	next->control_gid = cur->control_gid;
+	memcpy(next->exporter_listen, cur->exporter_listen, sizeof(next->exporter_listen));
+	next->exporter_on = cur->exporter_on;
+	next->exporter_addr = cur->exporter_addr;
+	next->exporter_addrlen = cur->exporter_addrlen;
+	next->flow_entries = cur->flow_entries;
+}
+
 static void reload(struct canaryd *d)
 {
 	struct canary_config next, old;
@@ -193,15 +220,7 @@ static void reload(struct canaryd *d)
 		log_err("reload %s: %s; keeping the running config", d->cfg.path, err);
 		return;
 	}
-	if (strcmp(next.pin_dir, d->cfg.pin_dir) || strcmp(next.state_dir, d->cfg.state_dir) ||
-	    strcmp(next.control_socket, d->cfg.control_socket) ||
-	    strcmp(next.exporter_listen, d->cfg.exporter_listen) ||
-	    next.flow_entries != d->cfg.flow_entries) {
-		log_warn("reload: pin_dir, state_dir, control, exporter and flow_entries take "
-			 "effect at the next start only");
-		snprintf(next.pin_dir, sizeof(next.pin_dir), "%s", d->cfg.pin_dir);
-		snprintf(next.state_dir, sizeof(next.state_dir), "%s", d->cfg.state_dir);
-	}
+	startup_settings_keep(&next, &d->cfg);
 	old = d->cfg;
 	d->cfg = next;
 	if (apply_config(d, &old, err, sizeof(err))) {
