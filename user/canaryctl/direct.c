@@ -58,16 +58,7 @@ static struct state_svc *service_find(struct direct *x)
 
 	if (s || !svc || svc_id_of(&x->dp, &svc->key, &id))
 		return s;
-	for (unsigned int i = 0; i < x->st->nsvc; i++)
-		if (x->st->svc[i].id == id)
-			return NULL;
-	if (x->st->nsvc == CANARY_MAX_SVC)
-		return NULL;
-	s = &x->st->svc[x->st->nsvc++];
-	memset(s, 0, sizeof(*s));
-	snprintf(s->name, sizeof(s->name), "%s", x->service);
-	s->id = id;
-	return s;
+	return state_svc_claim(x->st, x->service, id);
 }
 
 static json_t *set_weight(struct direct *x, struct state_svc *s, __u16 bp, bool hard,

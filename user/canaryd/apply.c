@@ -201,15 +201,7 @@ static struct state_svc *service_adopt(struct canaryd *d, const struct cfg_servi
 
 	if (svc_id_of(&d->dp, &svc->key, &id))
 		return NULL;
-	for (unsigned int i = 0; i < d->state->nsvc; i++)
-		if (d->state->svc[i].id == id)
-			return NULL;
-	d->state->retired_ms[id] = 0;
-	s = state_svc_add(d->state, svc->name, 0);
-	if (s && s->id != id) {
-		state_svc_retire(d->state, svc->name, 0);
-		return NULL;
-	}
+	s = state_svc_claim(d->state, svc->name, id);
 	if (s)
 		log_info("service %s: found in the pins as id %u; kept", svc->name, id);
 	return s;
@@ -227,12 +219,14 @@ static int services_apply(struct canaryd *d, const struct canary_config *old, ch
 		}
 		i++;
 	}
+	/* Every id the pins hold is claimed before a new service is given one. */
+	for (unsigned int i = 0; i < d->cfg.nservices; i++)
+		if (!state_svc_find(d->state, d->cfg.services[i].name))
+			service_adopt(d, &d->cfg.services[i]);
 	for (unsigned int i = 0; i < d->cfg.nservices; i++) {
 		const struct cfg_service *svc = &d->cfg.services[i];
 		struct state_svc *s = state_svc_find(d->state, svc->name);
 
-		if (!s)
-			s = service_adopt(d, svc);
 		if (s)
 			ret = service_update(d, svc, cfg_service_of(old, svc->name), s);
 		else

@@ -239,23 +239,28 @@ static bool id_in_use(const struct canary_state *st, __u32 id)
 	return false;
 }
 
-struct state_svc *state_svc_add(struct canary_state *st, const char *name, __u64 now)
+struct state_svc *state_svc_claim(struct canary_state *st, const char *name, __u32 id)
 {
 	struct state_svc *s;
 
-	if (st->nsvc == CANARY_MAX_SVC)
+	if (st->nsvc == CANARY_MAX_SVC || id >= CANARY_MAX_SVC || id_in_use(st, id))
 		return NULL;
+	st->retired_ms[id] = 0;
+	s = &st->svc[st->nsvc++];
+	memset(s, 0, sizeof(*s));
+	copy_str(s->name, sizeof(s->name), name);
+	s->id = id;
+	return s;
+}
+
+struct state_svc *state_svc_add(struct canary_state *st, const char *name, __u64 now)
+{
 	for (__u32 id = 0; id < CANARY_MAX_SVC; id++) {
 		if (id_in_use(st, id))
 			continue;
 		if (st->retired_ms[id] && now - st->retired_ms[id] < STATE_RETIRE_MS)
 			continue;
-		st->retired_ms[id] = 0;
-		s = &st->svc[st->nsvc++];
-		memset(s, 0, sizeof(*s));
-		copy_str(s->name, sizeof(s->name), name);
-		s->id = id;
-		return s;
+		return state_svc_claim(st, name, id);
 	}
 	return NULL;
 }

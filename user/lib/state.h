@@ -57,6 +57,12 @@ struct state_svc *state_svc_find(struct canary_state *st, const char *name);
 /* Adds @name with a free id (none in use, none resting). NULL when all are taken. */
 struct state_svc *state_svc_add(struct canary_state *st, const char *name, __u64 now_ms);
 
+/*
+ * Adds @name with the id the pins already give it (a state file that lost the service).
+ * NULL when another service holds that id.
+ */
+struct state_svc *state_svc_claim(struct canary_state *st, const char *name, __u32 id);
+
 /* Removes @name; its id rests for STATE_RETIRE_MS. */
 void state_svc_retire(struct canary_state *st, const char *name, __u64 now_ms);
 
