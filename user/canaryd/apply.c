@@ -169,6 +169,8 @@ static int service_update(struct canaryd *d, const struct cfg_service *svc,
 	/* The file's weight is where a service starts; it moves the weight only when edited. */
 	if (!ret && old && old->weight != svc->weight) {
 		ret = svc_set_weight(&d->dp, s->id, svc->weight);
+		if (ret)
+			return ret;
 		state_note(s, now_ms(), "weight", st.weight, svc->weight, "edited in the config",
 			   "canaryd reload");
 		log_info("service %s: canary weight %s%% (edited in the config)", svc->name,
@@ -177,18 +179,35 @@ static int service_update(struct canaryd *d, const struct cfg_service *svc,
 	return ret;
 }
 
+/* Keeps nothing: every override prefix of a retired service goes. */
+static bool override_none(const __u8 addr[16], unsigned int plen, void *ctx)
+{
+	(void)addr, (void)plen, (void)ctx;
+	return false;
+}
+
 static void service_retire(struct canaryd *d, struct state_svc *s)
 {
 	char name[CFG_NAME_MAX];
 	struct svc_key key;
 	__u32 id = s->id;
+	int ret = 0;
 
 	snprintf(name, sizeof(name), "%s", s->name);
-	if (!svc_key_of(&d->dp, id, &key) && svc_del(&d->dp, &key))
-		log_warn("service %s: remove from the service table: %s", name, strerror(errno));
-	for (unsigned int v = 0; v < CANARY_V_MAX; v++)
-		pool_publish(&d->dp, id, v, NULL, 0);
-	override_prune(&d->dp, id, override_wanted, &(struct cfg_service){ .noverrides = 0 });
+	/* The service table first: from then on no new flow reaches the id. */
+	if (!svc_key_of(&d->dp, id, &key))
+		ret = svc_del(&d->dp, &key);
+	if (ret)
+		log_warn("service %s: remove from the service table: %s", name, strerror(-ret));
+	for (unsigned int v = 0; v < CANARY_V_MAX; v++) {
+		ret = pool_publish(&d->dp, id, v, NULL, 0);
+		if (ret)
+			log_warn("service %s: empty the %s pool: %s", name, version_names[v],
+				 strerror(-ret));
+	}
+	ret = override_prune(&d->dp, id, override_none, NULL);
+	if (ret)
+		log_warn("service %s: remove override prefixes: %s", name, strerror(-ret));
 	state_svc_retire(d->state, name, now_ms());
 	log_info("service %s: removed (id %u rests 5 minutes before reuse)", name, id);
 }
@@ -359,7 +378,9 @@ static int ifaces_apply(struct canaryd *d, char *err, size_t errlen)
 	}
 	if (ret)
 		return ret;
-	links_for_each(d->cfg.pin_dir, stale_link_remove, d);
+	ret = links_for_each(d->cfg.pin_dir, stale_link_remove, d);
+	if (ret)
+		log_warn("list pinned links under %s: %s", d->cfg.pin_dir, strerror(-ret));
 	for (unsigned int i = 0; i < d->state->nclsact;) {
 		const char *name = d->state->clsact[i];
 

@@ -70,7 +70,6 @@ void state_refresh(struct canaryd *d);
 /* sampling and status (status.c) */
 void samples_take(struct canaryd *d);
 json_t *status_json(struct canaryd *d, const struct cfg_service *svc);
-const struct cfg_service *service_of_id(const struct canaryd *d, __u32 id);
 
 /* control.c */
 int control_open(struct canaryd *d, char *err, size_t errlen);

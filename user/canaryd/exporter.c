@@ -277,6 +277,9 @@ static void agent(FILE *f, struct canaryd *d)
 		"xdp_canary_agent_control_requests_total{result=\"served\"} %llu\n"
 		"xdp_canary_agent_control_requests_total{result=\"denied\"} %llu\n",
 		c->control_requests - c->control_denied, c->control_denied);
+	fprintf(f, "# HELP xdp_canary_agent_scrapes_total Scrapes served, this one included.\n"
+		"# TYPE xdp_canary_agent_scrapes_total counter\n"
+		"xdp_canary_agent_scrapes_total %llu\n", c->scrapes);
 	fprintf(f, "# HELP xdp_canary_agent_sample_errors_total Failed reads of the counters.\n"
 		"# TYPE xdp_canary_agent_sample_errors_total counter\n"
 		"xdp_canary_agent_sample_errors_total %llu\n", c->sample_errors);

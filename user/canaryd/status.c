@@ -3,14 +3,6 @@
 #include "canaryd.h"
 #include "status.h"
 
-const struct cfg_service *service_of_id(const struct canaryd *d, __u32 id)
-{
-	for (unsigned int i = 0; i < d->state->nsvc; i++)
-		if (d->state->svc[i].id == id)
-			return config_service(&d->cfg, d->state->svc[i].name);
-	return NULL;
-}
-
 void samples_take(struct canaryd *d)
 {
 	for (unsigned int i = 0; i < d->state->nsvc; i++) {

@@ -6,7 +6,7 @@
 #include "status.h"
 #include "svc.h"
 
-json_t *change_json(const struct state_change *c)
+static json_t *change_json(const struct state_change *c)
 {
 	char from[8], to[8];
 

@@ -19,6 +19,4 @@ json_t *status_svc_json(struct canary_dp *dp, const struct state_svc *s,
 			const struct cfg_service *svc, const struct svc_sample *old,
 			const struct svc_sample *cur, bool agent);
 
-json_t *change_json(const struct state_change *c);
-
 #endif /* XDP_CANARY_STATUS_H */
