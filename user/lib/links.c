@@ -50,8 +50,13 @@ static int pinned_link_update(const char *path, unsigned int ifindex, int prog_f
 	int fd, ret;
 
 	fd = bpf_obj_get(path);
-	if (fd < 0)
-		return errno == ENOENT ? 0 : -errno;
+	if (fd < 0 && errno == ENOENT)
+		return 0;
+	if (fd < 0) {
+		ret = -errno;
+		snprintf(err, errlen, "open pinned link %s: %s", path, strerror(errno));
+		return ret;
+	}
 	ret = bpf_obj_get_info_by_fd(fd, &info, &len);
 	/* XDP and TCX link info both begin with the ifindex (0 once the device is gone). */
 	if (ret || info.xdp.ifindex != ifindex) {
@@ -139,11 +144,14 @@ static int pinned_link_take(struct canary_dp *dp, const char *kind, const char *
 	int ret;
 
 	ret = links_dir_ensure(dp->pin_dir, err, errlen);
-	if (!ret)
-		ret = link_path(dp->pin_dir, kind, ifname, path, len);
-	if (!ret)
-		ret = pinned_link_update(path, ifindex, prog_fd, err, errlen);
-	return ret;
+	if (ret)
+		return ret;
+	ret = link_path(dp->pin_dir, kind, ifname, path, len);
+	if (ret) {
+		snprintf(err, errlen, "link pin path under %s: name too long", dp->pin_dir);
+		return ret;
+	}
+	return pinned_link_update(path, ifindex, prog_fd, err, errlen);
 }
 
 int link_xdp_ensure(struct canary_dp *dp, const char *ifname, enum canary_xdp_want want,
