@@ -57,9 +57,15 @@ static int pinned_link_update(const char *path, unsigned int ifindex, int prog_f
 		snprintf(err, errlen, "open pinned link %s: %s", path, strerror(errno));
 		return ret;
 	}
-	ret = bpf_obj_get_info_by_fd(fd, &info, &len);
+	if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
+		/* Never unpin what could not be inspected: that would detach a working link. */
+		ret = -errno;
+		snprintf(err, errlen, "inspect pinned link %s: %s", path, strerror(errno));
+		close(fd);
+		return ret;
+	}
 	/* XDP and TCX link info both begin with the ifindex (0 once the device is gone). */
-	if (ret || info.xdp.ifindex != ifindex) {
+	if (info.xdp.ifindex != ifindex) {
 		close(fd);
 		if (unlink(path) && errno != ENOENT) {
 			ret = -errno;
