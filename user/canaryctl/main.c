@@ -90,7 +90,7 @@ static void config_setup(struct ctl *c, const char *path, bool explicit)
 	}
 	if (explicit || access(path, F_OK) == 0)
 		fprintf(stderr, "canaryctl: warning: %s: %s; using default paths\n", path, err);
-	/* An empty config is valid: it yields every default. */
+	/* The smallest valid config: every path at its default. */
 	if (config_parse("{\"interfaces\": [\"lo\"], \"services\": []}", "defaults", &c->cfg, err,
 			 sizeof(err)))
 		fprintf(stderr, "canaryctl: defaults: %s\n", err);
