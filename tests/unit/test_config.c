@@ -94,9 +94,7 @@ static void full_config_parses(void **state)
 	assert_false(cfg.exporter_on);
 	assert_int_equal(cfg.flow_entries, 1024);
 	assert_int_equal(cfg.status_window_s, 30);
-	assert_non_null(cfg.prometheus);
-	assert_string_equal(json_string_value(json_object_get(cfg.prometheus, "url")),
-			    "http://127.0.0.1:9090");
+	assert_true(cfg.prometheus.set);
 
 	assert_int_equal(cfg.nifaces, 2);
 	assert_string_equal(cfg.ifaces[0].name, "eth0");
@@ -131,8 +129,6 @@ static void full_config_parses(void **state)
 	assert_int_equal(web->overrides[1].plen, 128);
 	assert_int_equal(web->overrides[1].version, CANARY_V_STABLE);
 	assert_int_equal(web->weight, 250);
-	assert_non_null(web->rollout);
-	assert_int_equal(json_array_size(json_object_get(web->rollout, "steps")), 3);
 
 	dns = config_service(&cfg, "dns6");
 	assert_ptr_equal(dns, &cfg.services[1]);
@@ -150,7 +146,7 @@ static void full_config_parses(void **state)
 	assert_int_equal(dns->noverrides, 1);
 	assert_int_equal(dns->overrides[0].plen, 48);
 	assert_int_equal(dns->weight, 0);
-	assert_null(dns->rollout);
+	assert_null(dns->plan);
 	assert_null(config_service(&cfg, "nope"));
 
 	config_free(&cfg);
@@ -179,7 +175,7 @@ static void defaults_when_absent(void **state)
 	assert_int_equal(ntohl(sin->sin_addr.s_addr), INADDR_LOOPBACK);
 	assert_int_equal(cfg.flow_entries, CANARY_FLOWS_DEFAULT);
 	assert_int_equal(cfg.status_window_s, 10);
-	assert_null(cfg.prometheus);
+	assert_false(cfg.prometheus.set);
 	assert_int_equal(cfg.nservices, 0);
 	assert_null(cfg.services);
 	config_free(&cfg);

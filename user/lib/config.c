@@ -571,8 +571,7 @@ static int parse_globals(struct parser *p, json_t *root)
 		cfg->status_window_s = (unsigned int)v;
 	if (ret >= 0)
 		ret = get(p, root, "prometheus", JSON_OBJECT, false, &prom);
-	if (ret > 0)
-		cfg->prometheus = json_incref(prom);
+	(void)prom;	/* parsed by plan.c (issue 5, in progress) */
 	return ret < 0 ? ret : 0;
 }
 
@@ -903,8 +902,7 @@ static int parse_service(struct parser *p, struct cfg_service *svc, json_t *obj)
 		ret = parse_weight(p, svc, obj);
 	if (!ret)
 		ret = get(p, obj, "rollout", JSON_OBJECT, false, &rollout);
-	if (ret > 0)
-		svc->rollout = json_incref(rollout);
+	(void)rollout;	/* parsed by plan.c (issue 5, in progress) */
 	return ret < 0 ? ret : 0;
 }
 
@@ -1144,10 +1142,10 @@ fail:
 
 void config_free(struct canary_config *cfg)
 {
-	json_decref(cfg->prometheus);
 	for (unsigned int i = 0; i < cfg->nservices; i++) {
 		free(cfg->services[i].overrides);
-		json_decref(cfg->services[i].rollout);
+		free(cfg->services[i].plan);
+		free(cfg->services[i].health);
 	}
 	free(cfg->services);
 	memset(cfg, 0, sizeof(*cfg));

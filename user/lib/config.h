@@ -16,6 +16,7 @@
 #include <jansson.h>
 
 #include "canary_abi.h"
+#include "plan.h"
 
 #define CANARY_CONFIG_DEFAULT	"/etc/xdp-canary/canaryd.json"
 #define CANARY_SOCKET_DEFAULT	"/run/xdp-canary/canaryd.sock"
@@ -59,7 +60,8 @@ struct cfg_service {
 	struct cfg_override *overrides;
 	unsigned int noverrides;
 	__u16 weight;		/* initial canary weight, basis points; applied when created */
-	json_t *rollout;	/* "rollout" object, for the rollout engine; NULL when absent */
+	struct plan *plan;	/* "rollout": NULL when absent (no rollout engine for it) */
+	struct plan_health *health;	/* "health": NULL when absent (backends never probed) */
 };
 
 struct canary_config {
@@ -77,7 +79,9 @@ struct canary_config {
 	socklen_t exporter_addrlen;
 	__u32 flow_entries;		/* "flow_entries": default CANARY_FLOWS_DEFAULT */
 	unsigned int status_window_s;	/* "status_window": seconds that rates cover, default 10 */
-	json_t *prometheus;		/* "prometheus" object, for the rollout engine; or NULL */
+	struct prom_cfg prometheus;	/* "prometheus": where prometheus checks ask */
+	__u64 breaker_every_ms;		/* "breaker_every": kernel counters read this often for
+					 * the breaker; default 250, 50..1000 */
 	struct cfg_service *services;
 	unsigned int nservices;
 };
