@@ -15,6 +15,9 @@
 #define SAMPLE_RING	64
 
 struct MHD_Daemon;
+struct health_rt;
+struct engine;
+struct pollfd;
 
 /* Samples of one service id, oldest overwritten first. */
 struct sample_ring {
@@ -53,6 +56,8 @@ struct canaryd {
 	__u64 sample_every_ns;
 	int lock_fd, ctl_fd, sig_fd, timer_fd;
 	struct MHD_Daemon *mhd;
+	struct health_rt *health;	/* health.c: probes and who is up */
+	struct engine *engine;		/* engine.c: rollouts, checks, breaker, webhooks */
 	bool stop;
 };
 
@@ -82,5 +87,21 @@ int exporter_poll_fd(struct canaryd *d);
 int exporter_timeout_ms(struct canaryd *d);
 void exporter_run(struct canaryd *d);
 void exporter_stop(struct canaryd *d);
+
+/*
+ * health.c: active checks of every backend of services with "health". A backend that fails
+ * `fall` probes in a row leaves its pool (the pool is published again without it); `rise` passes
+ * bring it back. Single-threaded: probes are non-blocking sockets polled by the main loop.
+ */
+int health_start(struct canaryd *d, char *err, size_t errlen);	/* after the first apply */
+void health_reload(struct canaryd *d);		/* after each apply_config(): new probe table,
+						 * health kept for backends that stay */
+unsigned int health_pollfds(struct canaryd *d, struct pollfd *pfd, unsigned int max);
+void health_run(struct canaryd *d, const struct pollfd *pfd, unsigned int n); /* after poll */
+int health_timeout_ms(struct canaryd *d);	/* until the next probe is due; -1: none */
+bool health_pool_ok(struct canaryd *d, const char *svc, unsigned int version); /* all up;
+						 * true when the service has no "health" */
+json_t *health_json(struct canaryd *d, const char *svc);	/* NULL when no "health" */
+void health_stop(struct canaryd *d);
 
 #endif /* XDP_CANARY_CANARYD_H */
