@@ -85,7 +85,7 @@ double hist_quantile(const struct lat_hist *h, double q)
 	return bucket_low(CANARY_HIST_BUCKETS - 1);
 }
 
-static void hist_sub(const struct lat_hist *a, const struct lat_hist *b, struct lat_hist *out)
+void hist_sub(const struct lat_hist *a, const struct lat_hist *b, struct lat_hist *out)
 {
 	out->count = a->count - b->count;
 	out->sum_us = a->sum_us - b->sum_us;

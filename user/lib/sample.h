@@ -52,6 +52,9 @@ __u64 mono_ns(void);
  */
 double hist_quantile(const struct lat_hist *h, double q);
 
+/* @a - @b, bucket by bucket: a histogram of what happened between two samples. */
+void hist_sub(const struct lat_hist *a, const struct lat_hist *b, struct lat_hist *out);
+
 /* The upper bound of bucket @i in seconds (INFINITY for the last). */
 double hist_bucket_le(unsigned int i);
 
