@@ -123,11 +123,9 @@ static __always_inline int flow_decide(struct xdp_md *ctx, struct pkt *p, __u64 
 		return XDP_PASS;
 	version = pick_version(&p->key, sv->id, &st, &overridden);
 	if (!pick_backend(&p->key, sv->id, &st, version, &fv)) {
-		struct ver_stats *vs = ver_stats_of(sv->id, version);
-
-		if (vs)
-			vs->no_backend++;
-		return XDP_DROP;
+		if (!pick_fallback(&p->key, sv->id, &st, version, &fv))
+			return XDP_DROP;
+		overridden = false;	/* the override's version could not take it */
 	}
 	fv.last_ns = bpf_ktime_get_coarse_ns();
 	/* If the table is full the LRU evicts; on any failure the packet still goes. */

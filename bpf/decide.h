@@ -10,6 +10,7 @@
 #include "canary_hash.h"
 #include "maps.h"
 #include "parse.h"
+#include "svc.h"
 
 /*
  * The hash a flow is bucketed by. In client mode it covers the client address alone, so every
@@ -92,6 +93,32 @@ static __always_inline bool pick_backend(const struct flow_key *k, __u32 svc_id,
 	fv->svc_id = svc_id;
 	fv->gen = st->gen;
 	return true;
+}
+
+static __always_inline __u8 other_version(__u8 version)
+{
+	return version == CANARY_V_STABLE ? CANARY_V_CANARY : CANARY_V_STABLE;
+}
+
+/*
+ * @version's pool is empty (or none of its backends is healthy): rather than drop the new flow,
+ * send it to the other version's pool, whose flow it is from then on. Counted on @version:
+ * fallback_flows when the other pool took it, no_backend when it is empty too (the caller drops).
+ */
+static __always_inline bool pick_fallback(const struct flow_key *k, __u32 svc_id,
+					  const struct svc_state *st, __u8 version,
+					  struct flow_val *fv)
+{
+	struct ver_stats *vs = ver_stats_of(svc_id, version);
+	bool found = pick_backend(k, svc_id, st, other_version(version), fv);
+
+	if (vs) {
+		if (found)
+			vs->fallback_flows++;
+		else
+			vs->no_backend++;
+	}
+	return found;
 }
 
 #endif /* XDP_CANARY_DECIDE_H */

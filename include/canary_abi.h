@@ -119,10 +119,12 @@ struct backend {
 } CANARY_WORD_ALIGNED;
 
 struct pool {
-	__u32 count;		/* backends in use; 0: the pool is empty */
+	__u32 count;		/* slots in use; 0: the pool is empty (or has no healthy
+				 * backend): new flows go to the other version's pool */
 	__u32 reserved;
 	struct backend be[CANARY_MAX_BACKENDS];		/* indexed by slot */
-	__u8 maglev[CANARY_MAGLEV_SIZE];		/* Maglev lookup table: slot numbers */
+	__u8 maglev[CANARY_MAGLEV_SIZE];		/* Maglev lookup table: slot numbers,
+							 * of healthy backends only */
 };
 
 /*
@@ -187,7 +189,7 @@ struct ver_stats {
 	__u64 no_neigh;		/* next hop not resolved yet: passed so the kernel resolves it */
 	__u64 fib_fail;		/* no route, or forwarding off, MTU: passed to the stack */
 	__u64 redirect_fail;	/* egress interface not in tx_ports: passed to the stack */
-	__u64 no_backend;	/* dropped: the version's pool is empty */
+	__u64 no_backend;	/* dropped: this version's pool and the other's are empty */
 	__u64 reply_packets;	/* backend to client, rewritten to come from the VIP */
 	__u64 reply_bytes;
 	__u64 rst_refused;	/* backend answered the SYN with a RST: connection refused */
@@ -200,6 +202,7 @@ struct ver_stats {
 	__u64 http_unparsed;	/* http: a response that does not start with an HTTP/1.x status */
 	__u64 flows_closed;	/* FIN both ways, or RST */
 	__u64 flows_expired;	/* idle UDP flows decided again */
+	__u64 fallback_flows;	/* new flows this version's empty pool sent to the other version */
 };
 
 /*

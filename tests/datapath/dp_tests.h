@@ -14,6 +14,7 @@ struct test_group {
 extern const struct test_group nat_group;
 extern const struct test_group parse_group;
 extern const struct test_group split_group;
+extern const struct test_group fallback_group;
 extern const struct test_group pin_group;
 extern const struct test_group reply_group;
 

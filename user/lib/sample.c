@@ -14,7 +14,7 @@ const struct err_kind err_kinds[] = {
 	{ "reset", VS(rst_midflow), VS(new_flows), "the backend reset an established connection" },
 	{ "syn_timeout", VS(syn_timeout), VS(new_flows), "the backend left a SYN unanswered" },
 	{ "unreachable", VS(icmp_unreach), VS(new_flows), "ICMP unreachable for a flow" },
-	{ "no_backend", VS(no_backend), VS(packets), "dropped: the version's pool is empty" },
+	{ "no_backend", VS(no_backend), VS(packets), "dropped: no backend in either version's pool" },
 	{ "http_5xx", VS(http_5xx), VS(http_responses), "HTTP responses with status 5xx" },
 	{ "http_4xx", VS(http_4xx), VS(http_responses), "HTTP responses with status 4xx" },
 };
@@ -148,11 +148,12 @@ json_t *sample_version_json(const struct svc_sample *old, const struct svc_sampl
 	double secs = o ? (cur->mono_ns - old->mono_ns) / 1e9 : 0;
 	const struct ver_stats *ovs = o ? &o->vs : NULL;
 
-	return json_pack("{sI sI sI sI so so so so so}",
+	return json_pack("{sI sI sI sI sI so so so so so}",
 			 "flows_total", (json_int_t)c->vs.new_flows,
 			 "packets_total", (json_int_t)c->vs.packets,
 			 "bytes_total", (json_int_t)c->vs.bytes,
 			 "http_responses_total", (json_int_t)c->vs.http_responses,
+			 "fallback_flows_total", (json_int_t)c->vs.fallback_flows,
 			 "flows_per_s", rate_json(c->vs.new_flows, ovs ? ovs->new_flows : 0, secs),
 			 "packets_per_s", rate_json(c->vs.packets, ovs ? ovs->packets : 0, secs),
 			 "bytes_per_s", rate_json(c->vs.bytes, ovs ? ovs->bytes : 0, secs),
