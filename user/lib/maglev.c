@@ -33,12 +33,63 @@ static __u32 backend_hash(const struct backend *be, __u32 seed)
 	return canary_hash_final(canary_hash_mix(h, be->port), 5);
 }
 
-int maglev_build(__u8 *table, unsigned int size, const struct backend *be, unsigned int n)
+static bool is_live(const bool *live, unsigned int i)
 {
-	struct maglev_perm *perm;
+	return !live || live[i];
+}
+
+/* Live backends take turns claiming their next preferred free entry until @todo are claimed. */
+static void maglev_fill(__u8 *table, unsigned int size, struct maglev_perm *perm, unsigned int n,
+			const bool *live, unsigned int todo)
+{
 	unsigned int filled = 0;
 
-	if (!is_prime(size) || n == 0 || n >= MAGLEV_EMPTY)
+	while (filled < todo) {
+		for (unsigned int i = 0; i < n && filled < todo; i++) {
+			__u32 c;
+
+			if (!is_live(live, i))
+				continue;
+			do {
+				c = (perm[i].offset + (__u64)perm[i].next * perm[i].skip) % size;
+				perm[i].next++;
+			} while (table[c] != MAGLEV_EMPTY);
+			table[c] = i;
+			filled++;
+		}
+	}
+}
+
+/* Frees the entries of backends that are not live; returns how many. */
+static unsigned int maglev_free_dead(__u8 *table, unsigned int size, const bool *live)
+{
+	unsigned int freed = 0;
+
+	for (unsigned int c = 0; c < size; c++) {
+		if (is_live(live, table[c]))
+			continue;
+		table[c] = MAGLEV_EMPTY;
+		freed++;
+	}
+	return freed;
+}
+
+/*
+ * The table of every backend first, then the entries of the dead ones shared out among the live
+ * ones the same way: a backend going down moves its own entries and no other, and coming back
+ * takes exactly those back. Health flapping never disturbs where the others' new flows go.
+ */
+int maglev_build_live(__u8 *table, unsigned int size, const struct backend *be, unsigned int n,
+		      const bool *live)
+{
+	struct maglev_perm *perm;
+	unsigned int nlive = 0, freed;
+
+	if (!is_prime(size) || n >= MAGLEV_EMPTY)
+		return -EINVAL;
+	for (unsigned int i = 0; i < n; i++)
+		nlive += is_live(live, i);
+	if (!nlive)
 		return -EINVAL;
 	perm = calloc(n, sizeof(*perm));
 	if (!perm)
@@ -48,19 +99,18 @@ int maglev_build(__u8 *table, unsigned int size, const struct backend *be, unsig
 		perm[i].skip = backend_hash(&be[i], CANARY_SEED_SKIP) % (size - 1) + 1;
 	}
 	memset(table, MAGLEV_EMPTY, size);
-	/* Backends take turns claiming their next preferred free entry until the table is full. */
-	while (filled < size) {
-		for (unsigned int i = 0; i < n && filled < size; i++) {
-			__u32 c;
-
-			do {
-				c = (perm[i].offset + (__u64)perm[i].next * perm[i].skip) % size;
-				perm[i].next++;
-			} while (table[c] != MAGLEV_EMPTY);
-			table[c] = i;
-			filled++;
-		}
+	maglev_fill(table, size, perm, n, NULL, size);
+	freed = maglev_free_dead(table, size, live);
+	if (freed) {
+		for (unsigned int i = 0; i < n; i++)
+			perm[i].next = 0;
+		maglev_fill(table, size, perm, n, live, freed);
 	}
 	free(perm);
 	return 0;
+}
+
+int maglev_build(__u8 *table, unsigned int size, const struct backend *be, unsigned int n)
+{
+	return maglev_build_live(table, size, be, n, NULL);
 }

@@ -3,6 +3,8 @@
 #ifndef XDP_CANARY_MAGLEV_H
 #define XDP_CANARY_MAGLEV_H
 
+#include <stdbool.h>
+
 #include "canary_abi.h"
 
 /*
@@ -11,5 +13,14 @@
  * of them. Returns 0, or -EINVAL for a size that is not prime or a count out of range.
  */
 int maglev_build(__u8 *table, unsigned int size, const struct backend *be, unsigned int n);
+
+/*
+ * The same over the backends @live says are up (NULL: all): the others own no entry, and the
+ * entries keep indexing @be, so backend i stays i whoever else is down. The dead backends'
+ * entries are shared out among the live ones and every other entry stays as in the table of all:
+ * a backend going down moves its own entries only. -EINVAL also when no backend is live.
+ */
+int maglev_build_live(__u8 *table, unsigned int size, const struct backend *be, unsigned int n,
+		      const bool *live);
 
 #endif /* XDP_CANARY_MAGLEV_H */

@@ -258,23 +258,32 @@ static void be_filter_add(struct canary_dp *dp, const struct backend *be, unsign
 	}
 }
 
-int pool_publish(struct canary_dp *dp, __u32 svc_id, __u8 version, const struct backend *be,
-		 unsigned int n)
+static bool any_live(const bool *live, unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++)
+		if (!live || live[i])
+			return true;
+	return false;
+}
+
+int pool_publish_live(struct canary_dp *dp, __u32 svc_id, __u8 version, const struct backend *be,
+		      unsigned int n, const bool *live)
 {
 	__u32 idx = pool_index(svc_id, version), zero = 0;
 	struct pool *pool;
-	int fd, ret;
+	int fd, ret = 0;
 
 	if (svc_id >= CANARY_MAX_SVC || version >= CANARY_V_MAX || n > CANARY_MAX_BACKENDS)
 		return -EINVAL;
 	pool = calloc(1, sizeof(*pool));
 	if (!pool)
 		return -ENOMEM;
-	pool->count = n;
+	/* Down backends too: the flows pinned to them still get their replies rewritten. */
 	be_filter_add(dp, be, n);	/* before the pool: a reply must never beat its filter bit */
-	if (n) {
+	if (any_live(live, n)) {
+		pool->count = n;
 		memcpy(pool->be, be, n * sizeof(*be));
-		ret = maglev_build(pool->maglev, CANARY_MAGLEV_SIZE, be, n);
+		ret = maglev_build_live(pool->maglev, CANARY_MAGLEV_SIZE, be, n, live);
 		if (ret)
 			goto out;
 	}
@@ -292,6 +301,12 @@ int pool_publish(struct canary_dp *dp, __u32 svc_id, __u8 version, const struct 
 out:
 	free(pool);
 	return ret;
+}
+
+int pool_publish(struct canary_dp *dp, __u32 svc_id, __u8 version, const struct backend *be,
+		 unsigned int n)
+{
+	return pool_publish_live(dp, svc_id, version, be, n, NULL);
 }
 
 static void override_key_init(struct override_key *key, __u32 svc_id, const __u8 addr[16],

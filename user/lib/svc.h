@@ -61,6 +61,15 @@ int pool_publish(struct canary_dp *dp, __u32 svc_id, __u8 version, const struct 
 		 unsigned int n);
 
 /*
+ * The same, with only the backends @live says are healthy in the Maglev table (NULL: all).
+ * Backend i keeps slot i whatever its health, so its counters and its pinned flows (which still
+ * reach it) keep their meaning. With none live the pool is published empty: the datapath sends
+ * the version's new flows to the other version.
+ */
+int pool_publish_live(struct canary_dp *dp, __u32 svc_id, __u8 version, const struct backend *be,
+		      unsigned int n, const bool *live);
+
+/*
  * Forces @version for clients in @addr/@plen (plen in the 128-bit space, see prefix_parse()).
  * The datapath looks only for services with CANARY_SVC_F_OVERRIDES set (svc_set_overrides()).
  */
