@@ -9,7 +9,7 @@ MULTIARCH	:= $(shell $(CC) -dumpmachine)
 CFLAGS		?= -O2 -g
 CFLAGS		+= -std=gnu11 -Wall -Wextra -Werror -Wno-missing-field-initializers \
 		   -D_GNU_SOURCE -Iinclude -Iuser -I$(BUILD) -Iuser/lib
-LDLIBS		:= -lbpf -lelf -lz -ljansson -lm
+LDLIBS		:= -lbpf -lelf -lz -ljansson -lcurl -lm
 BPF_CFLAGS	:= -O2 -g -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 		   -I$(BUILD) -Iinclude -Ibpf -I/usr/include/$(MULTIARCH)
 
@@ -23,6 +23,7 @@ DP_SRCS		:= $(wildcard tests/datapath/*.c)
 BENCH		:= $(BUILD)/canary-bench
 CANARYD		:= $(BUILD)/canaryd
 CANARYCTL	:= $(BUILD)/canaryctl
+PROMQ		:= $(BUILD)/tests/promq
 
 .PHONY: all deps check bench clean install
 
@@ -34,7 +35,8 @@ SYSCONFDIR	?= /etc
 .DELETE_ON_ERROR:
 .SECONDARY: $(BPF_OBJS)
 
-all: $(BPF_OBJS) $(SKELS) $(LIB) $(CANARYD) $(CANARYCTL) $(UNIT_TESTS) $(DP_TEST) $(BENCH)
+all: $(BPF_OBJS) $(SKELS) $(LIB) $(CANARYD) $(CANARYCTL) $(UNIT_TESTS) $(DP_TEST) $(BENCH) \
+		   $(PROMQ)
 
 deps:
 	@tools/deps.sh
@@ -67,6 +69,10 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB) | $(BUILD)
 
 $(DP_TEST): $(DP_SRCS) $(wildcard tests/datapath/*.h) $(LIB) $(SKELS) | $(BUILD)
 	$(CC) $(CFLAGS) -Itests/datapath $(DP_SRCS) -o $@ $(LIB) $(LDLIBS) -lcmocka -lpthread
+
+# The Prometheus client from the command line, for tests/bats/prom.bats.
+$(PROMQ): tests/prom/promq.c $(LIB) | $(BUILD)
+	$(CC) $(CFLAGS) $< -o $@ $(LIB) $(LDLIBS)
 
 $(CANARYD): $(wildcard user/canaryd/*.c user/canaryd/*.h) $(LIB) | $(BUILD)
 	$(CC) $(CFLAGS) -Iuser/canaryd $(filter %.c,$^) -o $@ $(LIB) $(LDLIBS) -lmicrohttpd
