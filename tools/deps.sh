@@ -4,7 +4,8 @@
 set -eu
 
 PKGS="make gcc pkg-config clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libjansson-dev
-libcurl4-openssl-dev libcmocka-dev libmicrohttpd-dev bats jq iproute2 ethtool curl python3 prometheus"
+libcurl4-openssl-dev libcmocka-dev libmicrohttpd-dev bats jq iproute2 ethtool curl python3 prometheus
+openssl"
 
 missing=""
 for p in $PKGS; do
