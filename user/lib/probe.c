@@ -84,7 +84,7 @@ static enum probe_result probe_fail_errno(struct probe *p, int err)
 
 static int request_build(struct probe *p, const struct backend *be, const char *path)
 {
-	char host[CANARY_ADDRSTRLEN + 8];
+	char host[BACKEND_STRLEN];
 	int n;
 
 	n = snprintf(p->req, sizeof(p->req),

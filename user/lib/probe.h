@@ -12,8 +12,10 @@
 #include <stddef.h>
 #include <linux/types.h>
 
+#include "addr.h"
 #include "canary_abi.h"
 
+#define BACKEND_STRLEN		(CANARY_ADDRSTRLEN + 8)	/* "[ADDR]:PORT" */
 #define PROBE_REASON_MAX	64
 #define PROBE_REQ_MAX		512
 #define PROBE_RESP_MAX		64	/* the start of the status line: "HTTP/1.1 NNN" */
@@ -78,7 +80,7 @@ enum probe_result probe_step(struct probe *p, short revents, __u64 now_ns);
 /* Stops a running probe and closes its socket. */
 void probe_cancel(struct probe *p);
 
-/* "10.0.0.2:8080" or "[2001:db8::2]:8080". */
+/* "10.0.0.2:8080" or "[2001:db8::2]:8080"; @buf holds BACKEND_STRLEN bytes. */
 const char *backend_format(const struct backend *be, char *buf, size_t len);
 
 #endif /* XDP_CANARY_PROBE_H */
