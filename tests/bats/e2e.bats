@@ -3,65 +3,19 @@
 # namespace, the splitter, and two backend namespaces running real HTTP (and UDP) servers; then
 # both backends local to the splitter. A real Prometheus scrapes the agent. Everything this file
 # creates has names of its own and is removed in teardown_file, failures included.
-#
-#   client 198.51.100.2 (c0) --- s0 198.51.100.1  splitter  s1 192.0.2.1  --- stable 192.0.2.10
-#                                                           s2 192.0.2.65 --- canary 192.0.2.70
-#   VIP 203.0.113.100:80, routed to the splitter; backends answer on :8080.
-# The client and backends send with full checksums (tx offload off on c0 and b0): XDP rewrites
-# checksums incrementally and must not see partial ones. The splitter keeps its offloads, so the
-# local-backend test also shows the TC path handling CHECKSUM_PARTIAL.
+# The topology is in tests/e2e/lib.bash. The splitter keeps its offloads, so the local-backend
+# test also shows the TC path handling CHECKSUM_PARTIAL.
 
-ID="${BATS_ROOT_PID:-$$}"
-NS_C="xce-c-$ID"
-NS_S="xce-s-$ID"
-NS_1="xce-1-$ID"
-NS_2="xce-2-$ID"
-PIN="/sys/fs/bpf/xdp-canary-e2e-$ID"
-VIP=203.0.113.100
-
-in_ns() {
-	local ns=$1
-	shift
-	ip netns exec "$ns" "$@"
-}
-
-start_backend() {	# NS NAME ADDR PORT
-	# Not through a shell function: $! must be the server's own PID (ip netns exec execs it).
-	ip netns exec "$1" python3 "$BATS_TEST_DIRNAME/../e2e/backend.py" "$2" "$3" "$4" \
-		"$BATS_FILE_TMPDIR" >/dev/null 2>&1 &
-	echo $! >"$BATS_FILE_TMPDIR/$2.pid"
-	for _ in $(seq 50); do
-		in_ns "$1" bash -c "exec 3<>/dev/tcp/$3/$4" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
-# Ends a process this file started, by its PID, and waits until it is gone (it may have been
-# started by another test's shell, so `wait` cannot be used).
-stop_pidfile() {
-	local f=$1 pid
-	[ -f "$f" ] || return 0
-	pid=$(cat "$f")
-	rm -f "$f"
-	kill "$pid" 2>/dev/null || return 0
-	for _ in $(seq 50); do
-		kill -0 "$pid" 2>/dev/null || return 0
-		sleep 0.1
-	done
-	kill -9 "$pid" 2>/dev/null || true
-}
+load ../e2e/lib
+e2e_names xce xdp-canary-e2e 9435
 
 # The agent's config: web (HTTP) and echo (UDP) services; $1 and $2 are web's pools, $3 the TC
 # mode on s0 (off for remote backends, auto for local ones).
 write_config() {	# STABLE CANARY TC
-	cat >"$CFG" <<EOF
-{
-  "pin_dir": "$PIN",
-  "state_dir": "$BATS_FILE_TMPDIR/state",
-  "control": {"socket": "$BATS_FILE_TMPDIR/canaryd.sock"},
-  "exporter": {"listen": "127.0.0.1:9435"},
-  "interfaces": [{"name": "s0", "tc": "$3"}, {"name": "s1"}, {"name": "s2"}],
+	{
+		echo "{"
+		cfg_common "$3"
+		cat <<EOF
   "services": [
     {"name": "web", "vip": "$VIP", "port": 80, "http": true, "stable": ["$1"], "canary": ["$2"]},
     {"name": "echo", "vip": "$VIP", "port": 53, "protocol": "udp",
@@ -69,44 +23,7 @@ write_config() {	# STABLE CANARY TC
   ]
 }
 EOF
-}
-
-agent_pid() {
-	cat "$BATS_FILE_TMPDIR/agent.pid"
-}
-
-# Starts canaryd in the splitter's namespace and waits until it says it is ready.
-agent_up() {
-	local log=$BATS_FILE_TMPDIR/agent.log lines
-
-	lines=$(wc -l <"$log" 2>/dev/null || echo 0)
-	"$CANARYD" -c "$CFG" --netns "$NS_S" >>"$log" 2>&1 &
-	echo $! >"$BATS_FILE_TMPDIR/agent.pid"
-	for _ in $(seq 100); do
-		tail -n +"$((lines + 1))" "$log" | grep -q 'ready:' && return 0
-		kill -0 "$(agent_pid)" 2>/dev/null || break
-		sleep 0.1
-	done
-	cat "$log" >&2
-	return 1
-}
-
-# Sends SIGHUP and waits for the agent to say it reloaded.
-agent_reload() {
-	local log=$BATS_FILE_TMPDIR/agent.log n
-
-	n=$(grep -c 'reloaded' "$log" || true)
-	kill -HUP "$(agent_pid)"
-	for _ in $(seq 50); do
-		[ "$(grep -c 'reloaded' "$log")" -gt "$n" ] && return 0
-		sleep 0.1
-	done
-	cat "$log" >&2
-	return 1
-}
-
-ctl() {
-	"$CANARYCTL" -c "$CFG" "$@"
+	} >"$CFG"
 }
 
 start_udp_echo() {	# NS NAME ADDR PORT
@@ -122,44 +39,7 @@ while True:
 }
 
 setup_file() {
-	export CANARYD="$BATS_TEST_DIRNAME/../../build/canaryd"
-	export CANARYCTL="$BATS_TEST_DIRNAME/../../build/canaryctl"
-	export CFG="$BATS_FILE_TMPDIR/canaryd.json"
-	export PROM="$BATS_TEST_DIRNAME/../e2e/prom.sh"
-	export E2E="$BATS_TEST_DIRNAME/../e2e"
-	local bare="$BATS_TEST_DIRNAME/../../build/xdp_bare.bpf.o"
-
-	for ns in "$NS_C" "$NS_S" "$NS_1" "$NS_2"; do
-		ip netns add "$ns"
-		ip -n "$ns" link set lo up
-	done
-	ip link add c0 netns "$NS_C" type veth peer name s0 netns "$NS_S"
-	ip link add b0 netns "$NS_1" type veth peer name s1 netns "$NS_S"
-	ip link add b0 netns "$NS_2" type veth peer name s2 netns "$NS_S"
-	ip -n "$NS_C" addr add 198.51.100.2/24 dev c0
-	ip -n "$NS_S" addr add 198.51.100.1/24 dev s0
-	ip -n "$NS_S" addr add 192.0.2.1/26 dev s1
-	ip -n "$NS_S" addr add 192.0.2.65/26 dev s2
-	ip -n "$NS_1" addr add 192.0.2.10/26 dev b0
-	ip -n "$NS_2" addr add 192.0.2.70/26 dev b0
-	for l in "$NS_C c0" "$NS_S s0" "$NS_S s1" "$NS_S s2" "$NS_1 b0" "$NS_2 b0"; do
-		set -- $l
-		ip -n "$1" link set "$2" up
-	done
-	ip -n "$NS_C" route add default via 198.51.100.1
-	ip -n "$NS_1" route add default via 192.0.2.1
-	ip -n "$NS_2" route add default via 192.0.2.65
-	in_ns "$NS_S" sysctl -qw net.ipv4.ip_forward=1
-	in_ns "$NS_C" ethtool -K c0 tx off >/dev/null
-	in_ns "$NS_1" ethtool -K b0 tx off >/dev/null
-	in_ns "$NS_2" ethtool -K b0 tx off >/dev/null
-	# A veth delivers XDP_TX and redirects only to a peer that runs XDP itself. iproute2's
-	# loader makes its own directories in bpffs: note whether they were there before.
-	[ -e /sys/fs/bpf/tc ] && touch "$BATS_FILE_TMPDIR/had-iproute-bpffs"
-	ip -n "$NS_C" link set dev c0 xdp obj "$bare" sec xdp
-	ip -n "$NS_1" link set dev b0 xdp obj "$bare" sec xdp
-	ip -n "$NS_2" link set dev b0 xdp obj "$bare" sec xdp
-
+	topo_up
 	start_backend "$NS_1" stable 192.0.2.10 8080
 	start_backend "$NS_2" canary 192.0.2.70 8080
 	start_udp_echo "$NS_1" echo-stable 192.0.2.10 5353
@@ -169,20 +49,7 @@ setup_file() {
 }
 
 teardown_file() {
-	"$PROM" stop "$BATS_FILE_TMPDIR/prom" 2>/dev/null || true
-	stop_pidfile "$BATS_FILE_TMPDIR/agent.pid"
-	"$CANARYD" -c "$CFG" --detach 2>/dev/null || true
-	for f in "$BATS_FILE_TMPDIR"/*.pid; do
-		stop_pidfile "$f"
-	done
-	for ns in "$NS_C" "$NS_S" "$NS_1" "$NS_2"; do
-		ip netns del "$ns" 2>/dev/null || true
-	done
-	rm -rf "$PIN"
-	if [ ! -e "$BATS_FILE_TMPDIR/had-iproute-bpffs" ]; then
-		rm -f /sys/fs/bpf/ip /sys/fs/bpf/xdp
-		rmdir /sys/fs/bpf/tc/globals /sys/fs/bpf/tc 2>/dev/null || true
-	fi
+	topo_down
 }
 
 set_weight() {	# PERCENT
@@ -353,7 +220,7 @@ hist_count() {	# VERSION KIND(0 handshake, 1 ttfb)
 }
 
 @test "e2e: a real Prometheus scrapes the exporter: canary packets and responses match what was sent" {
-	"$PROM" start "$BATS_FILE_TMPDIR/prom" 127.0.0.1:9435 "$NS_S" >/dev/null
+	"$PROM" start "$BATS_FILE_TMPDIR/prom" "127.0.0.1:$EXPORTER_PORT" "$NS_S" >/dev/null
 	ctl weight echo 100 >/dev/null
 	set_weight 100
 	# Each datagram is one packet to the canary; each curl is one HTTP response.
