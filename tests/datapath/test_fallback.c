@@ -65,6 +65,18 @@ static struct ver_stats ver_stats_read(struct dp_env *env, __u8 version)
 	return vs;
 }
 
+/* One flow went from @empty's pool to the other version's: counted there, and as a fallback. */
+static void assert_one_fallback(struct dp_env *env, __u8 empty)
+{
+	struct ver_stats from = ver_stats_read(env, empty), to = ver_stats_read(env, !empty);
+
+	assert_int_equal(from.fallback_flows, 1);
+	assert_int_equal(from.new_flows + from.packets + from.no_backend, 0);
+	assert_int_equal(to.new_flows, 1);
+	assert_int_equal(to.packets, 1);
+	assert_int_equal(to.fallback_flows + to.no_backend, 0);
+}
+
 static void canary_empty_goes_to_stable(void **state)
 {
 	struct dp_env *env = *state;
@@ -73,13 +85,7 @@ static void canary_empty_goes_to_stable(void **state)
 
 	fallback_service(env, &svc, CANARY_WEIGHT_MAX, 1, 0);
 	expect_sent_to(env, 40000, "192.0.2.10", PORT_STABLE, 0x10);
-	canary = ver_stats_read(env, CANARY_V_CANARY);
-	stable = ver_stats_read(env, CANARY_V_STABLE);
-	assert_int_equal(canary.fallback_flows, 1);
-	assert_int_equal(canary.new_flows + canary.packets + canary.no_backend, 0);
-	assert_int_equal(stable.new_flows, 1);
-	assert_int_equal(stable.packets, 1);
-	assert_int_equal(stable.fallback_flows + stable.no_backend, 0);
+	assert_one_fallback(env, CANARY_V_CANARY);
 
 	/* The flow is stable's now: it stays there when the canary pool fills again... */
 	env_pool(env, &svc, CANARY_V_CANARY, canary_be, 1, PORT_CANARY);
@@ -97,17 +103,11 @@ static void canary_empty_goes_to_stable(void **state)
 static void stable_empty_goes_to_canary(void **state)
 {
 	struct dp_env *env = *state;
-	struct ver_stats canary, stable;
 	struct test_svc svc;
 
 	fallback_service(env, &svc, 0, 0, 1);
 	expect_sent_to(env, 40000, "192.0.2.20", PORT_CANARY, 0x20);
-	stable = ver_stats_read(env, CANARY_V_STABLE);
-	canary = ver_stats_read(env, CANARY_V_CANARY);
-	assert_int_equal(stable.fallback_flows, 1);
-	assert_int_equal(stable.new_flows + stable.packets + stable.no_backend, 0);
-	assert_int_equal(canary.new_flows, 1);
-	assert_int_equal(canary.fallback_flows, 0);
+	assert_one_fallback(env, CANARY_V_STABLE);
 }
 
 static void both_empty_dropped(void **state)
@@ -133,7 +133,6 @@ static void both_empty_dropped(void **state)
 static void override_to_empty_version_falls_back(void **state)
 {
 	struct dp_env *env = *state;
-	struct ver_stats canary, stable;
 	struct test_svc svc;
 	unsigned int plen;
 	__u8 prefix[16];
@@ -143,12 +142,9 @@ static void override_to_empty_version_falls_back(void **state)
 	assert_int_equal(override_put(&env->dp, SVC_ID, prefix, plen, CANARY_V_CANARY), 0);
 	assert_int_equal(svc_set_overrides(&env->dp, SVC_ID, true), 0);
 	expect_sent_to(env, 40000, "192.0.2.10", PORT_STABLE, 0x10);
-	canary = ver_stats_read(env, CANARY_V_CANARY);
-	stable = ver_stats_read(env, CANARY_V_STABLE);
-	assert_int_equal(canary.fallback_flows, 1);
-	assert_int_equal(stable.new_flows, 1);
+	assert_one_fallback(env, CANARY_V_CANARY);
 	/* The override did not decide it: stable is where it ended up, not what it asked for. */
-	assert_int_equal(stable.override_flows, 0);
+	assert_int_equal(ver_stats_read(env, CANARY_V_STABLE).override_flows, 0);
 }
 
 static void publish_live(struct dp_env *env, __u8 version, const char *const *addrs,
@@ -206,7 +202,7 @@ static void all_down_is_an_empty_pool(void **state)
 	fallback_service(env, &svc, 0, 3, 1);
 	publish_live(env, CANARY_V_STABLE, stable_be, 3, PORT_STABLE, none);
 	expect_sent_to(env, 40000, "192.0.2.20", PORT_CANARY, 0x20);
-	assert_int_equal(ver_stats_read(env, CANARY_V_STABLE).fallback_flows, 1);
+	assert_one_fallback(env, CANARY_V_STABLE);
 }
 
 #define FALLBACK_TEST(fn) cmocka_unit_test_setup_teardown(fn, env_setup, env_teardown)

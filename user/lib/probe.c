@@ -96,18 +96,26 @@ static int request_build(struct probe *p, const struct backend *be, const char *
 	return 0;
 }
 
+/* One send (@out) or recv on the probe's socket, across EINTR: bytes moved, or -errno. */
+static ssize_t probe_io(struct probe *p, bool out, void *buf, size_t len)
+{
+	ssize_t n;
+
+	do
+		n = out ? send(p->fd, buf, len, MSG_NOSIGNAL) : recv(p->fd, buf, len, 0);
+	while (n < 0 && errno == EINTR);
+	return n < 0 ? -errno : n;
+}
+
 static enum probe_result send_more(struct probe *p)
 {
 	while (p->req_sent < p->req_len) {
-		ssize_t n = send(p->fd, p->req + p->req_sent, p->req_len - p->req_sent,
-				 MSG_NOSIGNAL);
+		ssize_t n = probe_io(p, true, p->req + p->req_sent, p->req_len - p->req_sent);
 
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		if (n == -EAGAIN)
 			return PROBE_BUSY;
 		if (n < 0)
-			return probe_fail_errno(p, errno);
+			return probe_fail_errno(p, -n);
 		p->req_sent += n;
 	}
 	p->phase = PROBE_READING;
@@ -182,8 +190,8 @@ static enum probe_result connect_done(struct probe *p)
 /* The code of a status line "HTTP/1.x NNN[ reason]", or -1 when it is not one. */
 static int status_code_of(const char *line, size_t len)
 {
-	if (len < 12 || memcmp(line, STATUS_PREFIX, strlen(STATUS_PREFIX)) || !isdigit((unsigned char)line[7]) ||
-	    line[8] != ' ')
+	if (len < 12 || memcmp(line, STATUS_PREFIX, strlen(STATUS_PREFIX)) ||
+	    !isdigit((unsigned char)line[7]) || line[8] != ' ')
 		return -1;
 	for (size_t i = 9; i < 12; i++)
 		if (!isdigit((unsigned char)line[i]))
@@ -218,14 +226,12 @@ static bool status_decidable(const struct probe *p)
 static enum probe_result read_more(struct probe *p)
 {
 	for (;;) {
-		ssize_t n = recv(p->fd, p->resp + p->resp_len, PROBE_RESP_MAX - p->resp_len, 0);
+		ssize_t n = probe_io(p, false, p->resp + p->resp_len, PROBE_RESP_MAX - p->resp_len);
 
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		if (n == -EAGAIN)
 			return PROBE_BUSY;
 		if (n < 0)
-			return probe_fail_errno(p, errno);
+			return probe_fail_errno(p, -n);
 		p->resp_len += n;
 		p->resp[p->resp_len] = '\0';
 		if (!n || status_decidable(p))

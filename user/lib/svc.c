@@ -278,8 +278,11 @@ int pool_publish_live(struct canary_dp *dp, __u32 svc_id, __u8 version, const st
 	pool = calloc(1, sizeof(*pool));
 	if (!pool)
 		return -ENOMEM;
-	/* Down backends too: the flows pinned to them still get their replies rewritten. */
-	be_filter_add(dp, be, n);	/* before the pool: a reply must never beat its filter bit */
+	/*
+	 * Before the pool: a reply must never beat its filter bit. Down backends too: the flows
+	 * pinned to them still get their replies rewritten.
+	 */
+	be_filter_add(dp, be, n);
 	if (any_live(live, n)) {
 		pool->count = n;
 		memcpy(pool->be, be, n * sizeof(*be));
