@@ -69,7 +69,7 @@ static const char full_config[] =
 	"     'stable': ['192.0.2.10:8080', '192.0.2.11'], 'canary': ['192.0.2.70:8080'],"
 	"     'overrides': [{'prefix': '198.51.100.77/24', 'version': 'canary'},"
 	"                   {'prefix': '192.0.2.99', 'version': 'stable'}],"
-	"     'weight': 2.5, 'rollout': {'steps': [1, 5, 25]}},"
+	"     'weight': 2.5, 'rollout': {'stages': [1, 5, 25]}},"
 	"    {'name': 'dns6', 'vip': '2001:db8::53', 'port': 53, 'protocol': 'udp',"
 	"     'stable': ['[2001:db8:1::1]:5353', '2001:db8:1::2'], 'canary': [],"
 	"     'overrides': [{'prefix': '2001:db8:ff::/48', 'version': 'stable'}]}"
@@ -129,6 +129,10 @@ static void full_config_parses(void **state)
 	assert_int_equal(web->overrides[1].plen, 128);
 	assert_int_equal(web->overrides[1].version, CANARY_V_STABLE);
 	assert_int_equal(web->weight, 250);
+	assert_non_null(web->plan);
+	assert_int_equal(web->plan->nstages, 3);
+	assert_int_equal(web->plan->stages[2].weight, 2500);
+	assert_null(web->health);
 
 	dns = config_service(&cfg, "dns6");
 	assert_ptr_equal(dns, &cfg.services[1]);
@@ -176,6 +180,7 @@ static void defaults_when_absent(void **state)
 	assert_int_equal(cfg.flow_entries, CANARY_FLOWS_DEFAULT);
 	assert_int_equal(cfg.status_window_s, 10);
 	assert_false(cfg.prometheus.set);
+	assert_int_equal(cfg.breaker_every_ms, 250);
 	assert_int_equal(cfg.nservices, 0);
 	assert_null(cfg.services);
 	config_free(&cfg);
@@ -217,6 +222,14 @@ struct bad {
 		"'192.0.2.1', '192.0.2.1', '192.0.2.1', '192.0.2.1'"
 #define BE64	BE8 ", " BE8 ", " BE8 ", " BE8 ", " BE8 ", " BE8 ", " BE8 ", " BE8
 #define NAME64	"abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijkl"
+#define PROM	"'prometheus': {'url': 'http://127.0.0.1:9090'}, "
+#define PROM_WITH(keys)	"{'prometheus': {'url': 'http://127.0.0.1:9090', " keys "}, " IFACES \
+			", 'services': []}"
+#define RO(keys)	CFG(WEB_C ", 'rollout': {" keys "}}")
+#define ROH(keys)	CFG(WEB_C ", 'http': true, 'rollout': {" keys "}}")
+#define PRO(keys)	"{" PROM IFACES ", 'services': [" WEB_C ", 'rollout': {" keys "}}]}"
+#define KCHECK(rule)	"{'name': 'e', 'source': 'kernel', 'metric': 'error_ratio', " rule "}"
+#define PCHECK(rule)	"{'name': 'p', 'source': 'prometheus', 'query': 'up', " rule "}"
 
 static const struct bad bad_configs[] = {
 	/* Syntax, and what is not a config at all. */
@@ -367,7 +380,199 @@ static const struct bad bad_configs[] = {
 	{ CFG(WEB "}, " WEB "}"), "services[1].name: \"web\" is used by services[0] too" },
 	{ CFG(WEB "}, " API ", {'name': 'web2', 'vip': '203.0.113.10', 'port': 80,"
 	      " 'protocol': 'tcp', " POOLS "}"),
-	  "services[2]: same vip, port and protocol as services[0] (\"web\")" },
+	  "services[2]: same vip, port and protocol as services[0] (\"web\")" },	/* The rollout engine: top-level keys. */
+	{ "{'prometheus': {}, " IFACES ", 'services': []}", "prometheus.url: missing" },
+	{ "{'prometheus': {'url': 'localhost:9090'}, " IFACES ", 'services': []}",
+	  "prometheus.url: \"localhost:9090\" is not an http:// or https:// URL" },
+	{ "{'prometheus': {'url': 'http://'}, " IFACES ", 'services': []}",
+	  "prometheus.url: \"http://\" has no host" },
+	{ "{'prometheus': {'url': 'http://p:9090/?x=1'}, " IFACES ", 'services': []}",
+	  "prometheus.url: \"http://p:9090/?x=1\": a base URL takes no query or fragment" },
+	{ "{'prometheus': {'url': 'http://p 9090'}, " IFACES ", 'services': []}",
+	  "prometheus.url: \"http://p 9090\" holds a space or a control character" },
+	{ PROM_WITH("'timeout': '2m'"), "prometheus.timeout: 2m is not in 100ms..1m" },
+	{ PROM_WITH("'bearer_token_file': 'token'"),
+	  "prometheus.bearer_token_file: \"token\" is not an absolute path" },
+	{ PROM_WITH("'bearer_token_file': '/nonexistent/token'"),
+	  "prometheus.bearer_token_file: \"/nonexistent/token\": No such file or directory" },
+	{ PROM_WITH("'ca_file': '/'"), "prometheus.ca_file: \"/\" is a directory" },
+	{ PROM_WITH("'insecure': 'yes'"), "prometheus.insecure: expected true or false" },
+	{ PROM_WITH("'token': '/x'"), "prometheus: unknown key \"token\"" },
+	{ "{'breaker_every': '10ms', " IFACES ", 'services': []}",
+	  "breaker_every: 10ms is not in 50ms..1s" },
+	{ "{'breaker_every': 2, " IFACES ", 'services': []}", "breaker_every: 2s is not in 50ms..1s" },
+	/* Durations, as any duration key reads them. */
+	{ RO("'interval': '5'"), "services[0].rollout.interval: \"5\" needs a unit: ms, s, m or h" },
+	{ RO("'interval': '-1s'"), "services[0].rollout.interval: \"-1s\" is negative" },
+	{ RO("'interval': '1x'"),
+	  "services[0].rollout.interval: \"1x\" is not a duration such as 250ms, 30s, 5m or 1h" },
+	{ RO("'interval': '30m1h'"),
+	  "services[0].rollout.interval: \"30m1h\" is not a duration such as 250ms, 30s, 5m or 1h" },
+	{ RO("'interval': '1.0005s'"),
+	  "services[0].rollout.interval: \"1.0005s\" is finer than a millisecond" },
+	{ RO("'interval': '500ms'"), "services[0].rollout.interval: 500ms is not in 1s..1h" },
+	{ RO("'interval': 0.5"), "services[0].rollout.interval: 500ms is not in 1s..1h" },
+	{ RO("'interval': '2h'"), "services[0].rollout.interval: 2h is not in 1s..1h" },
+	{ RO("'interval': 7200"), "services[0].rollout.interval: 2h is not in 1s..1h" },
+	{ RO("'interval': 1e20"), "services[0].rollout.interval: 1e+20 is too long" },
+	{ RO("'interval': -1"), "services[0].rollout.interval: -1 is negative" },
+	{ RO("'interval': true"), "services[0].rollout.interval: expected a string or a number" },
+	/* The plan's own keys. */
+	{ RO("'steps': [1, 5]"), "services[0].rollout: unknown key \"steps\"" },
+	{ RO("'failure_limit': 0"), "services[0].rollout.failure_limit: 0 is not in 1..100" },
+	{ RO("'max_hold': '10s'"),
+	  "services[0].rollout.max_hold: 10s is shorter than the interval (30s)" },
+	{ RO("'on_max_hold': 'stop'"),
+	  "services[0].rollout.on_max_hold: \"stop\" is not pause or rollback" },
+	/* Stages. */
+	{ RO("'stages': [{'weight': 101}]"),
+	  "services[0].rollout.stages[0].weight: 101 is not a percentage (0..100)" },
+	{ RO("'stages': [{'weight': 'abc'}]"),
+	  "services[0].rollout.stages[0].weight: \"abc\" is not a number" },
+	{ RO("'stages': [{'weight': 2.555}]"),
+	  "services[0].rollout.stages[0].weight: 2.555 has more than two decimals" },
+	{ RO("'stages': [1, 25, 5]"),
+	  "services[0].rollout.stages[2]: 5 is not above stages[1].weight (25)" },
+	{ RO("'stages': [{'weight': 2.5}, {'weight': '2.50'}]"),
+	  "services[0].rollout.stages[1].weight: 2.5 is not above stages[0].weight (2.5)" },
+	{ RO("'stages': [0, 5]"), "services[0].rollout.stages[0]: must be above 0" },
+	{ RO("'stages': []"), "services[0].rollout.stages: at least one stage is needed" },
+	{ RO("'stages': [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17]"),
+	  "services[0].rollout.stages: 17 stages, at most 16" },
+	{ RO("'stages': [true]"), "services[0].rollout.stages[0]: expected an object or a weight" },
+	{ RO("'stages': [{'hold': '1m'}]"), "services[0].rollout.stages[0].weight: missing" },
+	{ RO("'stages': [{'weight': 5, 'hold': '10s'}]"),
+	  "services[0].rollout.stages[0].hold: 10s is shorter than the interval (30s)" },
+	{ RO("'stages': [{'weight': 5, 'wait': '1m'}]"),
+	  "services[0].rollout.stages[0]: unknown key \"wait\"" },
+	{ RO("'stages': [{'weight': 5, 'manual': 1}]"),
+	  "services[0].rollout.stages[0].manual: expected true or false" },
+	/* Warm-up. */
+	{ RO("'warmup': {'weight': 1, 'duration': '1m'}"),
+	  "services[0].rollout.warmup.weight: 1 is not below stages[0].weight (1)" },
+	{ RO("'warmup': {'weight': 0.5}"), "services[0].rollout.warmup.duration: missing" },
+	{ RO("'warmup': {'weight': 0, 'duration': '0s'}"),
+	  "services[0].rollout.warmup.duration: 0s is not in 1s..168h" },
+	/* Checks. */
+	{ RO("'checks': {}"), "services[0].rollout.checks: expected an array" },
+	{ RO("'checks': [" KCHECK("'max': 0.1") ", " KCHECK("'max': 0.2") "]"),
+	  "services[0].rollout.checks[1].name: \"e\" is used by checks[0] too" },
+	{ RO("'checks': [{'name': 'a b', 'source': 'kernel'}]"),
+	  "services[0].rollout.checks[0].name: \"a b\" may only hold letters, digits, \"_\", \".\""
+	  " and \"-\"" },
+	{ RO("'checks': [{'name': 'e', 'metric': 'error_ratio', 'max': 0.1}]"),
+	  "services[0].rollout.checks[0].source: missing" },
+	{ RO("'checks': [{'name': 'e', 'source': 'graphite'}]"),
+	  "services[0].rollout.checks[0].source: \"graphite\" is not prometheus or kernel" },
+	{ RO("'checks': [{'name': 'e', 'source': 'kernel', 'metric': 'error_rate', 'max': 0.1}]"),
+	  "services[0].rollout.checks[0].metric: \"error_rate\" is not error_ratio, handshake_p95,"
+	  " handshake_p99, ttfb_p95 or ttfb_p99" },
+	{ RO("'checks': [{'name': 'e', 'source': 'kernel', 'max': 0.1}]"),
+	  "services[0].rollout.checks[0].metric: missing" },
+	{ RO("'checks': [{'name': 'e', 'source': 'kernel', 'metric': 'ttfb_p95', 'max': 0.5}]"),
+	  "services[0].rollout.checks[0].metric: \"ttfb_p95\" needs \"http\": true on the service" },
+	{ RO("'checks': [" KCHECK("'kinds': ['http_5xx'], 'max': 0.1") "]"),
+	  "services[0].rollout.checks[0].kinds[0]: \"http_5xx\" needs \"http\": true on the"
+	  " service" },
+	{ ROH("'checks': [" KCHECK("'kinds': ['refused', 'http_5xx'], 'max': 0.1") "]"),
+	  "services[0].rollout.checks[0].kinds[1]: \"http_5xx\" is a share of HTTP responses,"
+	  " \"refused\" of new flows: use one check for each" },
+	{ RO("'checks': [" KCHECK("'kinds': ['reset', 'no_backend'], 'max': 0.1") "]"),
+	  "services[0].rollout.checks[0].kinds[1]: \"no_backend\" is a share of packets,"
+	  " \"reset\" of new flows: use one check for each" },
+	{ RO("'checks': [" KCHECK("'kinds': ['timeout'], 'max': 0.1") "]"),
+	  "services[0].rollout.checks[0].kinds[0]: \"timeout\" is not refused, reset, syn_timeout,"
+	  " unreachable, no_backend, http_5xx or http_4xx" },
+	{ RO("'checks': [" KCHECK("'kinds': ['reset', 'reset'], 'max': 0.1") "]"),
+	  "services[0].rollout.checks[0].kinds[1]: \"reset\" is listed twice" },
+	{ RO("'checks': [" KCHECK("'kinds': [], 'max': 0.1") "]"),
+	  "services[0].rollout.checks[0].kinds: must not be empty" },
+	{ RO("'checks': [{'name': 'e', 'source': 'kernel', 'metric': 'handshake_p95',"
+	     " 'kinds': ['reset'], 'max': 0.1}]"),
+	  "services[0].rollout.checks[0].kinds: only for the error_ratio metric" },
+	{ RO("'checks': [" KCHECK("'query': 'up', 'max': 0.1") "]"),
+	  "services[0].rollout.checks[0].query: only for a prometheus check" },
+	{ RO("'checks': [" KCHECK("'min_samples': 10") "]"),
+	  "services[0].rollout.checks[0]: needs a rule: max, min, max_ratio or max_delta" },
+	{ RO("'checks': [" KCHECK("'max': 5") "]"),
+	  "services[0].rollout.checks[0].max: 5 is not a ratio (0..1)" },
+	{ RO("'checks': [" KCHECK("'max': 0.1, 'min': 0.5") "]"),
+	  "services[0].rollout.checks[0].min: 0.5 is above max (0.1)" },
+	{ RO("'checks': [" KCHECK("'max_ratio': 0") "]"),
+	  "services[0].rollout.checks[0].max_ratio: 0 is not above 0" },
+	{ RO("'checks': [" KCHECK("'max_delta': -0.1") "]"),
+	  "services[0].rollout.checks[0].max_delta: -0.1 is negative" },
+	{ RO("'checks': [" KCHECK("'max': '0.1'") "]"),
+	  "services[0].rollout.checks[0].max: expected a number" },
+	{ RO("'checks': [" KCHECK("'max': 0.1, 'min_samples': -1") "]"),
+	  "services[0].rollout.checks[0].min_samples: -1 is negative" },
+	{ RO("'checks': [" KCHECK("'max': 0.1, 'on_no_data': 'skip'") "]"),
+	  "services[0].rollout.checks[0].on_no_data: \"skip\" is not hold, fail or pass" },
+	{ RO("'checks': [" KCHECK("'max': 0.1, 'critical': 'yes'") "]"),
+	  "services[0].rollout.checks[0].critical: expected true or false" },
+	{ RO("'checks': [" KCHECK("'max': 0.1, 'rule': 'max'") "]"),
+	  "services[0].rollout.checks[0]: unknown key \"rule\"" },
+	{ RO("'checks': [" KCHECK("'max': 0.1") ", " PCHECK("'max': 1") "]"),
+	  "services[0].rollout.checks[1]: a prometheus check needs the top-level \"prometheus\""
+	  " object" },
+	{ PRO("'checks': [{'name': 'p', 'source': 'prometheus', 'max': 1}]"),
+	  "services[0].rollout.checks[0].query: missing" },
+	{ PRO("'checks': [" PCHECK("'max': 1, 'samples_query': ''") "]"),
+	  "services[0].rollout.checks[0].samples_query: must not be empty" },
+	{ PRO("'checks': [" PCHECK("'metric': 'error_ratio', 'max': 1") "]"),
+	  "services[0].rollout.checks[0].metric: only for a kernel check" },
+	/* Rollback, breaker, webhooks. */
+	{ RO("'rollback': {'mode': 'slow'}"),
+	  "services[0].rollout.rollback.mode: \"slow\" is not instant or gradual" },
+	{ RO("'rollback': {'step': 10}"),
+	  "services[0].rollout.rollback.step: only for \"mode\": \"gradual\"" },
+	{ RO("'rollback': {'mode': 'gradual', 'step': 0}"),
+	  "services[0].rollout.rollback.step: must be above 0" },
+	{ RO("'rollback': {'mode': 'gradual', 'every': '50ms'}"),
+	  "services[0].rollout.rollback.every: 50ms is not in 100ms..1h" },
+	{ RO("'breaker': 'off'"), "services[0].rollout.breaker: expected true, false or an object" },
+	{ RO("'breaker': {'ratio': 0.5}"), "services[0].rollout.breaker: unknown key \"ratio\"" },
+	{ RO("'breaker': {'window': '100ms'}"),
+	  "services[0].rollout.breaker.window: 100ms is not in 250ms..1m" },
+	{ RO("'breaker': {'max_error_ratio': 0}"),
+	  "services[0].rollout.breaker.max_error_ratio: 0 is not above 0 and at most 1" },
+	{ RO("'breaker': {'min_samples': 0}"),
+	  "services[0].rollout.breaker.min_samples: 0 is not in 1..1000000000" },
+	{ RO("'breaker': {'kinds': ['reset', 'http_5xx']}"),
+	  "services[0].rollout.breaker.kinds[1]: \"http_5xx\" needs \"http\": true on the service" },
+	{ RO("'webhooks': [{'url': 'ftp://hooks.example/x'}]"),
+	  "services[0].rollout.webhooks[0].url: \"ftp://hooks.example/x\" is not an http:// or"
+	  " https:// URL" },
+	{ RO("'webhooks': [{'events': ['paused']}]"),
+	  "services[0].rollout.webhooks[0].url: missing" },
+	{ RO("'webhooks': [{'url': 'http://h/', 'events': ['paused', 'failed']}]"),
+	  "services[0].rollout.webhooks[0].events[1]: \"failed\" is not started, advanced,"
+	  " promoted, paused, resumed, rolled_back or completed" },
+	{ RO("'webhooks': [{'url': 'http://h/', 'timeout': '1m'}]"),
+	  "services[0].rollout.webhooks[0].timeout: 1m is not in 100ms..30s" },
+	{ RO("'webhooks': [{'url': 'http://h/'}, {'url': 'http://h/'}, {'url': 'http://h/'},"
+	     " {'url': 'http://h/'}, {'url': 'http://h/'}]"),
+	  "services[0].rollout.webhooks: 5 webhooks, at most 4" },
+	/* Health. */
+	{ CFG(WEB ", 'protocol': 'udp', 'health': {'type': 'http'}}"),
+	  "services[0].health: health checks need a TCP service" },
+	{ CFG(WEB ", 'protocol': 'udp', 'health': {}}"),
+	  "services[0].health: health checks need a TCP service" },
+	{ CFG(WEB ", 'health': {'type': 'icmp'}}"),
+	  "services[0].health.type: \"icmp\" is not tcp or http" },
+	{ CFG(WEB ", 'health': {'path': '/healthz'}}"),
+	  "services[0].health.path: only for \"type\": \"http\"" },
+	{ CFG(WEB ", 'health': {'type': 'http', 'path': 'healthz'}}"),
+	  "services[0].health.path: \"healthz\" does not start with \"/\"" },
+	{ CFG(WEB ", 'health': {'type': 'http', 'path': '/a b'}}"),
+	  "services[0].health.path: \"/a b\" holds a space or a control character" },
+	{ CFG(WEB ", 'health': {'every': '50ms'}}"),
+	  "services[0].health.every: 50ms is not in 100ms..1h" },
+	{ CFG(WEB ", 'health': {'every': '2s', 'timeout': '2s'}}"),
+	  "services[0].health.timeout: 2s is not below every (2s)" },
+	{ CFG(WEB ", 'health': {'fall': 0}}"), "services[0].health.fall: 0 is not in 1..100" },
+	{ CFG(WEB ", 'health': {'rise': 101}}"), "services[0].health.rise: 101 is not in 1..100" },
+	{ CFG(WEB ", 'health': {'port': 8080}}"), "services[0].health: unknown key \"port\"" },
 };
 
 static void bad_configs_rejected(void **state)
@@ -558,6 +763,230 @@ static void load_files(void **state)
 	assert_int_equal(unlink(path), 0);
 }
 
+/* Every key of the rollout engine set: %s is a file that exists, for the token and the CAs. */
+static const char plan_config[] =
+	"{ 'prometheus': {'url': 'https://prom.example:9090/prom//', 'timeout': '2.5s',"
+	"                 'bearer_token_file': '%s', 'ca_file': '%s', 'insecure': true},"
+	"  'breaker_every': '100ms', 'interfaces': ['eth0'],"
+	"  'services': ["
+	"    {'name': 'web', 'vip': '203.0.113.10', 'port': 80, 'http': true,"
+	"     'stable': ['192.0.2.10'], 'canary': ['192.0.2.70'],"
+	"     'rollout': {"
+	"       'stages': [0.5, {'weight': '5', 'hold': '2m'},"
+	"                  {'weight': 50, 'hold': 300, 'manual': true}, {'weight': 100}],"
+	"       'warmup': {'weight': 0.25, 'duration': '1m'},"
+	"       'interval': '10s', 'failure_limit': 3, 'max_hold': '15m', 'on_max_hold': 'rollback',"
+	"       'checks': ["
+	"         {'name': '5xx', 'source': 'prometheus',"
+	"          'query': 'sum(rate(errors_total{version=~$version}[$interval]))',"
+	"          'samples_query': 'sum(increase(requests_total[$interval]))',"
+	"          'max': 0.01, 'max_ratio': 2, 'min_samples': 200, 'on_no_data': 'fail',"
+	"          'critical': true},"
+	"         {'name': 'kernel.http-errors', 'source': 'kernel', 'metric': 'error_ratio',"
+	"          'kinds': ['http_5xx', 'http_4xx'], 'max': 0.05, 'max_delta': 0.01,"
+	"          'on_no_data': 'pass', 'dry_run': true},"
+	"         {'name': 'ttfb', 'source': 'kernel', 'metric': 'ttfb_p99', 'min': 0, 'max': 0.5},"
+	"         {'name': 'flows', 'source': 'kernel', 'metric': 'error_ratio', 'max': 0.02}],"
+	"       'rollback': {'mode': 'gradual', 'step': 12.5, 'every': '500ms', 'hard': true},"
+	"       'breaker': {'window': '2s', 'max_error_ratio': 0.5, 'min_samples': 50,"
+	"                   'kinds': ['refused', 'http_5xx']},"
+	"       'webhooks': [{'url': 'http://127.0.0.1:8080/hook',"
+	"                     'events': ['rolled_back', 'promoted'], 'timeout': '5s'},"
+	"                    {'url': 'https://hooks.example/x'}]},"
+	"     'health': {'type': 'http', 'path': '/healthz?full=1', 'every': '5s',"
+	"                'timeout': '1.5s', 'fall': 4, 'rise': 1}},"
+	"    {'name': 'api', 'vip': '203.0.113.20', 'port': 443, 'stable': ['192.0.2.20'],"
+	"     'canary': [], 'rollout': {'breaker': false}, 'health': {'every': '500ms'}}"
+	"  ]}";
+
+/* Bits over err_kinds[] (sample.c), in its order. */
+#define K_REFUSED	(1U << 0)
+#define K_RESET		(1U << 1)
+#define K_SYN_TIMEOUT	(1U << 2)
+#define K_UNREACHABLE	(1U << 3)
+#define K_HTTP_5XX	(1U << 5)
+#define K_HTTP_4XX	(1U << 6)
+#define K_FLOWS		(K_REFUSED | K_RESET | K_SYN_TIMEOUT | K_UNREACHABLE)
+
+static void assert_plan_checks(const struct plan *pl)
+{
+	const struct plan_check *ck = pl->checks;
+
+	assert_int_equal(pl->nchecks, 4);
+	assert_string_equal(ck[0].name, "5xx");
+	assert_int_equal(ck[0].source, CHECK_PROMETHEUS);
+	assert_string_equal(ck[0].query, "sum(rate(errors_total{version=~$version}[$interval]))");
+	assert_string_equal(ck[0].samples_query, "sum(increase(requests_total[$interval]))");
+	assert_int_equal(ck[0].rules, RULE_MAX | RULE_MAX_RATIO);
+	assert_true(ck[0].max == 0.01 && ck[0].max_ratio == 2);
+	assert_int_equal(ck[0].min_samples, 200);
+	assert_int_equal(ck[0].on_no_data, NO_DATA_FAIL);
+	assert_true(ck[0].critical);
+	assert_false(ck[0].dry_run);
+
+	assert_string_equal(ck[1].name, "kernel.http-errors");
+	assert_int_equal(ck[1].source, CHECK_KERNEL);
+	assert_string_equal(ck[1].query, "");
+	assert_int_equal(ck[1].metric, KM_ERROR_RATIO);
+	assert_int_equal(ck[1].kinds, K_HTTP_5XX | K_HTTP_4XX);
+	assert_int_equal(ck[1].rules, RULE_MAX | RULE_MAX_DELTA);
+	assert_true(ck[1].max == 0.05 && ck[1].max_delta == 0.01);
+	assert_int_equal(ck[1].min_samples, 0);
+	assert_int_equal(ck[1].on_no_data, NO_DATA_PASS);
+	assert_false(ck[1].critical);
+	assert_true(ck[1].dry_run);
+
+	assert_int_equal(ck[2].metric, KM_TTFB_P99);
+	assert_int_equal(ck[2].kinds, 0);
+	assert_int_equal(ck[2].rules, RULE_MIN | RULE_MAX);
+	assert_true(ck[2].min == 0 && ck[2].max == 0.5);
+	assert_int_equal(ck[2].on_no_data, NO_DATA_HOLD);
+
+	assert_int_equal(ck[3].metric, KM_ERROR_RATIO);
+	assert_int_equal(ck[3].kinds, K_FLOWS);
+}
+
+static void assert_plan_full(const struct plan *pl)
+{
+	assert_int_equal(pl->nstages, 4);
+	assert_int_equal(pl->stages[0].weight, 50);
+	assert_int_equal(pl->stages[0].hold_ms, 10000);
+	assert_false(pl->stages[0].manual);
+	assert_int_equal(pl->stages[1].weight, 500);
+	assert_int_equal(pl->stages[1].hold_ms, 120000);
+	assert_int_equal(pl->stages[2].weight, 5000);
+	assert_int_equal(pl->stages[2].hold_ms, 300000);
+	assert_true(pl->stages[2].manual);
+	assert_int_equal(pl->stages[3].weight, 10000);
+	assert_int_equal(pl->stages[3].hold_ms, 10000);
+	assert_int_equal(pl->warmup_bp, 25);
+	assert_int_equal(pl->warmup_ms, 60000);
+	assert_int_equal(pl->interval_ms, 10000);
+	assert_int_equal(pl->failure_limit, 3);
+	assert_int_equal(pl->max_hold_ms, 900000);
+	assert_int_equal(pl->on_max_hold, MAX_HOLD_ROLLBACK);
+	assert_plan_checks(pl);
+	assert_int_equal(pl->rollback, ROLLBACK_GRADUAL);
+	assert_int_equal(pl->rollback_step_bp, 1250);
+	assert_int_equal(pl->rollback_every_ms, 500);
+	assert_true(pl->rollback_hard);
+	assert_true(pl->breaker.enabled);
+	assert_int_equal(pl->breaker.window_ms, 2000);
+	assert_true(pl->breaker.max_ratio == 0.5);
+	assert_int_equal(pl->breaker.min_samples, 50);
+	assert_int_equal(pl->breaker.kinds, K_REFUSED | K_HTTP_5XX);
+	assert_int_equal(pl->nhooks, 2);
+	assert_string_equal(pl->hooks[0].url, "http://127.0.0.1:8080/hook");
+	assert_int_equal(pl->hooks[0].events, HOOK_ROLLED_BACK | HOOK_PROMOTED);
+	assert_int_equal(pl->hooks[0].timeout_ms, 5000);
+	assert_string_equal(pl->hooks[1].url, "https://hooks.example/x");
+	assert_int_equal(pl->hooks[1].events, HOOK_ALL);
+	assert_int_equal(pl->hooks[1].timeout_ms, 2000);
+}
+
+static void plan_config_parses(void **state)
+{
+	char token[64], text[sizeof(plan_config) + 128], err[ERRLEN] = "";
+	const struct cfg_service *web, *api;
+	struct canary_config cfg;
+
+	(void)state;
+	write_temp(token, sizeof(token), "secret\n");
+	snprintf(text, sizeof(text), plan_config, token, token);
+	assert_int_equal(parse(text, &cfg, err), 0);
+	assert_string_equal(err, "");
+	assert_true(cfg.prometheus.set);
+	assert_string_equal(cfg.prometheus.url, "https://prom.example:9090/prom");
+	assert_int_equal(cfg.prometheus.timeout_ms, 2500);
+	assert_string_equal(cfg.prometheus.token_file, token);
+	assert_string_equal(cfg.prometheus.ca_file, token);
+	assert_true(cfg.prometheus.insecure);
+	assert_int_equal(cfg.breaker_every_ms, 100);
+
+	web = config_service(&cfg, "web");
+	assert_plan_full(web->plan);
+	assert_non_null(web->health);
+	assert_int_equal(web->health->type, HEALTH_HTTP);
+	assert_string_equal(web->health->path, "/healthz?full=1");
+	assert_int_equal(web->health->every_ms, 5000);
+	assert_int_equal(web->health->timeout_ms, 1500);
+	assert_int_equal(web->health->fall, 4);
+	assert_int_equal(web->health->rise, 1);
+
+	/* Not http: the breaker is off, health is a TCP connect with its timeout below every. */
+	api = config_service(&cfg, "api");
+	assert_false(api->plan->breaker.enabled);
+	assert_int_equal(api->health->type, HEALTH_TCP);
+	assert_string_equal(api->health->path, "/");
+	assert_int_equal(api->health->every_ms, 500);
+	assert_int_equal(api->health->timeout_ms, 250);
+	config_free(&cfg);
+	assert_zeroed(&cfg);
+	assert_int_equal(unlink(token), 0);
+}
+
+static void assert_plan_defaults(const struct plan *pl, __u32 breaker_kinds)
+{
+	static const __u16 weights[] = { 100, 500, 2500, 5000, 10000 };
+
+	assert_int_equal(pl->nstages, 5);
+	for (unsigned int i = 0; i < 5; i++) {
+		assert_int_equal(pl->stages[i].weight, weights[i]);
+		assert_int_equal(pl->stages[i].hold_ms, 30000);
+		assert_false(pl->stages[i].manual);
+	}
+	assert_int_equal(pl->warmup_bp, 0);
+	assert_int_equal(pl->warmup_ms, 0);
+	assert_int_equal(pl->interval_ms, 30000);
+	assert_int_equal(pl->failure_limit, 2);
+	assert_int_equal(pl->max_hold_ms, 300000);
+	assert_int_equal(pl->on_max_hold, MAX_HOLD_PAUSE);
+	assert_int_equal(pl->nchecks, 0);
+	assert_int_equal(pl->rollback, ROLLBACK_INSTANT);
+	assert_int_equal(pl->rollback_step_bp, 2000);
+	assert_int_equal(pl->rollback_every_ms, 1000);
+	assert_false(pl->rollback_hard);
+	assert_true(pl->breaker.enabled);
+	assert_int_equal(pl->breaker.window_ms, 1000);
+	assert_true(pl->breaker.max_ratio == 0.2);
+	assert_int_equal(pl->breaker.min_samples, 20);
+	assert_int_equal(pl->breaker.kinds, breaker_kinds);
+	assert_int_equal(pl->nhooks, 0);
+}
+
+/* "rollout": {} is a whole plan; on an http service the breaker also watches 5xx answers. */
+static void plan_defaults(void **state)
+{
+	struct canary_config cfg;
+	char err[ERRLEN] = "";
+
+	(void)state;
+	assert_int_equal(parse("{'prometheus': {'url': 'http://127.0.0.1:9090'}, " IFACES ","
+			       " 'services': [" WEB_C ", 'rollout': {}, 'health': {}}, "
+			       "{'name': 'h', 'vip': '203.0.113.20', 'port': 80, 'http': true, "
+			       POOLS ", 'rollout': {}, 'health': {}}]}", &cfg, err), 0);
+	assert_string_equal(err, "");
+	assert_int_equal(cfg.prometheus.timeout_ms, 5000);
+	assert_string_equal(cfg.prometheus.url, "http://127.0.0.1:9090");
+	assert_string_equal(cfg.prometheus.token_file, "");
+	assert_string_equal(cfg.prometheus.ca_file, "");
+	assert_false(cfg.prometheus.insecure);
+	assert_plan_defaults(cfg.services[0].plan, K_FLOWS);
+	assert_plan_defaults(cfg.services[1].plan, K_FLOWS | K_HTTP_5XX);
+	assert_int_equal(cfg.services[0].health->type, HEALTH_TCP);
+	assert_int_equal(cfg.services[1].health->type, HEALTH_HTTP);
+	for (unsigned int i = 0; i < 2; i++) {
+		const struct plan_health *h = cfg.services[i].health;
+
+		assert_string_equal(h->path, "/");
+		assert_int_equal(h->every_ms, 2000);
+		assert_int_equal(h->timeout_ms, 1000);
+		assert_int_equal(h->fall, 3);
+		assert_int_equal(h->rise, 2);
+	}
+	config_free(&cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -572,6 +1001,8 @@ int main(void)
 		cmocka_unit_test(weight_formats),
 		cmocka_unit_test(endpoints),
 		cmocka_unit_test(load_files),
+		cmocka_unit_test(plan_config_parses),
+		cmocka_unit_test(plan_defaults),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);

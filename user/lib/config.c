@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,33 +17,23 @@
 #include <sys/un.h>
 
 #include "addr.h"
+#include "cfgparse.h"
 #include "config.h"
 
-#define QUOTE_LEN	80	/* user text quoted in messages: long enough to recognise */
-#define PATH_LEN	96	/* "services[255].overrides[1000].prefix" and then some */
-#define REASON_LEN	320
-#define NUMBER_LEN	32
 #define FLOWS_MIN	1024
 #define FLOWS_MAX	16777216
 #define WINDOW_MAX	3600
 #define GROUP_BUF_MAX	(1 << 20)
 
-struct parser {
-	struct canary_config *cfg;
-	char *err;
-	size_t errlen;
-	char path[PATH_LEN];	/* key path of the value being parsed: "services[1].canary" */
-};
-
 static const char *const top_keys[] = { "pin_dir", "state_dir", "control", "exporter",
 					"flow_entries", "status_window", "prometheus",
-					"interfaces", "services", NULL };
+					"breaker_every", "interfaces", "services", NULL };
 static const char *const control_keys[] = { "socket", "group", NULL };
 static const char *const exporter_keys[] = { "listen", NULL };
 static const char *const iface_keys[] = { "name", "xdp", "tc", NULL };
 static const char *const service_keys[] = { "name", "vip", "port", "protocol", "hash", "http",
 					    "stable", "canary", "overrides", "weight",
-					    "rollout", NULL };
+					    "rollout", "health", NULL };
 static const char *const override_keys[] = { "prefix", "version", NULL };
 static const char *const pool_keys[CANARY_V_MAX] = { "stable", "canary" };
 
@@ -59,217 +48,6 @@ static const char *const hash_modes[] = {
 	[CANARY_HASH_FLOW] = "flow", [CANARY_HASH_CLIENT] = "client", NULL };
 static const char *const versions[] = {
 	[CANARY_V_STABLE] = "stable", [CANARY_V_CANARY] = "canary", NULL };
-
-/*
- * @s in double quotes, for messages: control characters escaped so that an error stays one line,
- * and long text cut (never inside a UTF-8 sequence) so that the reason stays readable.
- */
-static const char *quote(const char *s, char *buf, size_t len)
-{
-	size_t o = 0;
-
-	buf[o++] = '"';
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if ((o + 8 >= len && (c & 0xc0) != 0x80) || o + 5 >= len) {
-			memcpy(buf + o, "...", 3);
-			o += 3;
-			break;
-		}
-		if (c < 0x20 || c == 0x7f)
-			o += snprintf(buf + o, len - o, "\\x%02x", c);
-		else if (c == '"' || c == '\\')
-			o += snprintf(buf + o, len - o, "\\%c", c);
-		else
-			buf[o++] = (char)c;
-	}
-	buf[o++] = '"';
-	buf[o] = '\0';
-	return buf;
-}
-
-static size_t push(struct parser *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-/* Appends to the key path; returns the mark that pop() goes back to. */
-static size_t push(struct parser *p, const char *fmt, ...)
-{
-	size_t mark = strlen(p->path);
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(p->path + mark, sizeof(p->path) - mark, fmt, ap);
-	va_end(ap);
-	return mark;
-}
-
-static size_t push_key(struct parser *p, const char *key)
-{
-	return push(p, "%s%s", p->path[0] ? "." : "", key);
-}
-
-static void pop(struct parser *p, size_t mark)
-{
-	p->path[mark] = '\0';
-}
-
-static int fail(struct parser *p, const char *key, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-/* "PATH.KEY: REASON" (@key may be NULL: the error is about the value at PATH itself). */
-static int fail(struct parser *p, const char *key, const char *fmt, ...)
-{
-	char reason[REASON_LEN];
-	size_t mark = 0;
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(reason, sizeof(reason), fmt, ap);
-	va_end(ap);
-	if (key)
-		mark = push_key(p, key);
-	if (p->path[0])
-		snprintf(p->err, p->errlen, "%s: %s", p->path, reason);
-	else
-		snprintf(p->err, p->errlen, "%s", reason);
-	if (key)
-		pop(p, mark);
-	return -EINVAL;
-}
-
-/* Unknown keys are errors: a misspelt key would otherwise leave its setting at the default. */
-static int check_keys(struct parser *p, json_t *obj, const char *const *known)
-{
-	char q[QUOTE_LEN];
-	const char *key;
-	json_t *v;
-
-	json_object_foreach(obj, key, v) {
-		const char *const *k;
-
-		for (k = known; *k && strcmp(*k, key); k++)
-			;
-		if (!*k)
-			return fail(p, NULL, "unknown key %s", quote(key, q, sizeof(q)));
-	}
-	return 0;
-}
-
-static const char *type_name(json_type type)
-{
-	switch (type) {
-	case JSON_OBJECT:
-		return "an object";
-	case JSON_ARRAY:
-		return "an array";
-	case JSON_STRING:
-		return "a string";
-	case JSON_INTEGER:
-		return "an integer";
-	case JSON_REAL:
-		return "a number";
-	case JSON_TRUE:
-	case JSON_FALSE:
-		return "true or false";
-	default:
-		return "null";
-	}
-}
-
-/*
- * @obj's member @key in *@out when it has @type (JSON_REAL standing for any number, JSON_TRUE
- * for either boolean). Returns 1, or 0 when it is absent and not @required, or -EINVAL.
- */
-static int get(struct parser *p, json_t *obj, const char *key, json_type type, bool required,
-	       json_t **out)
-{
-	json_t *v = json_object_get(obj, key);
-	bool ok;
-
-	if (!v) {
-		if (required)
-			return fail(p, key, "missing");
-		return 0;
-	}
-	if (type == JSON_REAL)
-		ok = json_is_number(v);
-	else if (type == JSON_TRUE)
-		ok = json_is_boolean(v);
-	else
-		ok = json_typeof(v) == type;
-	if (!ok)
-		return fail(p, key, "expected %s", type_name(type));
-	*out = v;
-	return 1;
-}
-
-static int get_string(struct parser *p, json_t *obj, const char *key, bool required,
-		      const char **out)
-{
-	json_t *v = NULL;
-	int ret = get(p, obj, key, JSON_STRING, required, &v);
-
-	if (ret > 0)
-		*out = json_string_value(v);
-	return ret;
-}
-
-/* An integer in @min..@max; @what ends the message of one out of range. */
-static int get_int(struct parser *p, json_t *obj, const char *key, bool required, json_int_t min,
-		   json_int_t max, const char *what, json_int_t *out)
-{
-	json_int_t i;
-	json_t *v = NULL;
-	int ret = get(p, obj, key, JSON_INTEGER, required, &v);
-
-	if (ret <= 0)
-		return ret;
-	i = json_integer_value(v);
-	if (i < min || i > max)
-		return fail(p, key, "%" JSON_INTEGER_FORMAT " %s", i, what);
-	*out = i;
-	return 1;
-}
-
-/* One of @names (a NULL-terminated table); its index in *@out. */
-static int get_enum(struct parser *p, json_t *obj, const char *key, const char *const *names,
-		    const char *expected, unsigned int *out)
-{
-	char q[QUOTE_LEN];
-	const char *s = NULL;
-	int ret = get_string(p, obj, key, false, &s);
-
-	if (ret <= 0)
-		return ret;
-	for (unsigned int i = 0; names[i]; i++) {
-		if (!strcmp(s, names[i])) {
-			*out = i;
-			return 1;
-		}
-	}
-	return fail(p, key, "%s is not %s", quote(s, q, sizeof(q)), expected);
-}
-
-static int copy_text(struct parser *p, const char *key, char *dst, size_t size, const char *s)
-{
-	if (strlen(s) >= size)
-		return fail(p, key, "longer than %zu characters", size - 1);
-	strcpy(dst, s);
-	return 0;
-}
-
-static int get_abs_path(struct parser *p, json_t *obj, const char *key, char *dst, size_t size)
-{
-	char q[QUOTE_LEN];
-	const char *s = NULL;
-	int ret = get_string(p, obj, key, false, &s);
-
-	if (ret <= 0)
-		return ret;
-	if (s[0] != '/')
-		return fail(p, key, "%s is not an absolute path", quote(s, q, sizeof(q)));
-	return copy_text(p, key, dst, size, s);
-}
 
 /* The text after an endpoint's colon: 1..65535, in digits alone. */
 static int port_explain(const char *text, __u16 *port, char *why, size_t whylen)
@@ -372,16 +150,6 @@ static const char *family_name(bool v4)
 	return v4 ? "IPv4" : "IPv6";
 }
 
-/* The JSON number as its writer would recognise it: "5", "2.555". */
-static const char *number_text(json_t *v, char *buf, size_t len)
-{
-	if (json_is_integer(v))
-		snprintf(buf, len, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-	else
-		snprintf(buf, len, "%.15g", json_real_value(v));
-	return buf;
-}
-
 int weight_parse(const char *text, __u16 *bp, char *err, size_t errlen)
 {
 	const char *s = text + (text[0] == '-');
@@ -446,10 +214,8 @@ static int lookup_group(struct parser *p, const char *name)
 	/* The size is only a hint: large groups need more, and getgrnam_r says so with ERANGE. */
 	for (;;) {
 		buf = malloc(size);
-		if (!buf) {
-			fail(p, "group", "%s", strerror(ENOMEM));
-			return -ENOMEM;
-		}
+		if (!buf)
+			return fail_nomem(p, "group");
 		ret = getgrnam_r(name, &grp, buf, size, &res);
 		if (ret != ERANGE || size >= GROUP_BUF_MAX)
 			break;
@@ -549,7 +315,6 @@ static int parse_globals(struct parser *p, json_t *root)
 {
 	struct canary_config *cfg = p->cfg;
 	json_int_t v;
-	json_t *prom = NULL;
 	int ret;
 
 	ret = get_abs_path(p, root, "pin_dir", cfg->pin_dir, sizeof(cfg->pin_dir));
@@ -570,8 +335,9 @@ static int parse_globals(struct parser *p, json_t *root)
 	if (ret > 0)
 		cfg->status_window_s = (unsigned int)v;
 	if (ret >= 0)
-		ret = get(p, root, "prometheus", JSON_OBJECT, false, &prom);
-	(void)prom;	/* parsed by plan.c (issue 5, in progress) */
+		ret = plan_parse_prometheus(p, root);
+	if (ret >= 0)
+		ret = plan_parse_breaker_every(p, root);
 	return ret < 0 ? ret : 0;
 }
 
@@ -661,25 +427,12 @@ static int parse_ifaces(struct parser *p, json_t *root)
 
 static int service_name(struct parser *p, struct cfg_service *svc, json_t *obj)
 {
-	char q[QUOTE_LEN];
-	const char *name = NULL, *c;
+	const char *name = NULL;
 	int ret = get_string(p, obj, "name", true, &name);
 
 	if (ret < 0)
 		return ret;
-	if (!name[0])
-		return fail(p, "name", "must not be empty");
-	for (c = name; *c; c++)
-		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
-		      (*c >= '0' && *c <= '9') || *c == '_' || *c == '.' || *c == '-'))
-			return fail(p, "name",
-				    "%s may only hold letters, digits, \"_\", \".\" and \"-\"",
-				    quote(name, q, sizeof(q)));
-	if (strlen(name) >= sizeof(svc->name))
-		return fail(p, "name", "%s is longer than %zu characters",
-			    quote(name, q, sizeof(q)), sizeof(svc->name) - 1);
-	strcpy(svc->name, name);
-	return 0;
+	return name_set(p, "name", name, svc->name, sizeof(svc->name));
 }
 
 /* The datapath rewrites addresses, never the family: a pool must be the VIP's family. */
@@ -801,10 +554,8 @@ static int parse_overrides(struct parser *p, struct cfg_service *svc, json_t *ob
 	if (!n)
 		return 0;
 	svc->overrides = calloc(n, sizeof(*svc->overrides));
-	if (!svc->overrides) {
-		fail(p, "overrides", "%s", strerror(ENOMEM));
-		return -ENOMEM;
-	}
+	if (!svc->overrides)
+		return fail_nomem(p, "overrides");
 	json_array_foreach(arr, i, v) {
 		mark = push(p, ".overrides[%zu]", i);
 		ret = override_add(p, svc, v);
@@ -815,34 +566,22 @@ static int parse_overrides(struct parser *p, struct cfg_service *svc, json_t *ob
 	return 0;
 }
 
-/* JSON numbers are binary: "two decimals" allows for the error 2.55 carries as a double. */
 static int parse_weight(struct parser *p, struct cfg_service *svc, json_t *obj)
 {
 	char num[NUMBER_LEN];
-	double d, x;
-	long bp;
 	json_t *v = NULL;
+	__u16 bp;
 	int ret = get(p, obj, "weight", JSON_REAL, false, &v);
 
 	if (ret <= 0)
 		return ret;
-	number_text(v, num, sizeof(num));
-	if (json_is_integer(v)) {
-		if (json_integer_value(v) < 0 || json_integer_value(v) > 100)
-			return fail(p, "weight", "%s is not a percentage (0..100)", num);
-		bp = (long)json_integer_value(v) * 100;
-	} else {
-		d = json_real_value(v);
-		if (!(d >= 0 && d <= 100))
-			return fail(p, "weight", "%s is not a percentage (0..100)", num);
-		x = d * 100;
-		bp = (long)(x + 0.5);
-		if (x - (double)bp > 1e-6 || (double)bp - x > 1e-6)
-			return fail(p, "weight", "%s has more than two decimals", num);
-	}
+	ret = percent_value(p, "weight", v, false, &bp);
+	if (ret)
+		return ret;
 	if (bp && !svc->npool[CANARY_V_CANARY])
-		return fail(p, "weight", "%s but the canary pool is empty", num);
-	svc->weight = (__u16)bp;
+		return fail(p, "weight", "%s but the canary pool is empty",
+			    number_text(v, num, sizeof(num)));
+	svc->weight = bp;
 	return 0;
 }
 
@@ -884,7 +623,6 @@ static int service_head(struct parser *p, struct cfg_service *svc, json_t *obj)
 
 static int parse_service(struct parser *p, struct cfg_service *svc, json_t *obj)
 {
-	json_t *rollout = NULL;
 	int ret;
 
 	if (!json_is_object(obj))
@@ -901,9 +639,10 @@ static int parse_service(struct parser *p, struct cfg_service *svc, json_t *obj)
 	if (!ret)
 		ret = parse_weight(p, svc, obj);
 	if (!ret)
-		ret = get(p, obj, "rollout", JSON_OBJECT, false, &rollout);
-	(void)rollout;	/* parsed by plan.c (issue 5, in progress) */
-	return ret < 0 ? ret : 0;
+		ret = plan_parse_rollout(p, svc, obj);
+	if (!ret)
+		ret = plan_parse_health(p, svc, obj);
+	return ret;
 }
 
 /* Names and (vip, port, protocol) are what operators and the datapath tell services apart by. */
@@ -975,10 +714,8 @@ static int parse_services(struct parser *p, json_t *root)
 	if (!n)
 		return 0;
 	cfg->services = calloc(n, sizeof(*cfg->services));
-	if (!cfg->services) {
-		fail(p, "services", "%s", strerror(ENOMEM));
-		return -ENOMEM;
-	}
+	if (!cfg->services)
+		return fail_nomem(p, "services");
 	/* Counted from the start: config_free() then frees whatever a failed parse left. */
 	cfg->nservices = (unsigned int)n;
 	json_array_foreach(arr, i, v) {
