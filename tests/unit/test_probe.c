@@ -88,27 +88,21 @@ static enum probe_result probe_once(struct probe *p, enum probe_kind kind,
 	return probe_run(p, probe_start(p, kind, be, path, timeout_ms, now_ns()));
 }
 
+/* IPv4 over AF_INET (the address is IPv4-mapped in the ABI), IPv6 over AF_INET6. */
 static void tcp_listener_passes(void **state)
 {
+	static const char *const addrs[] = { "127.0.0.1", "::1" };
 	struct backend be;
 	struct probe p;
-	int fd = bound_socket("127.0.0.1", true, &be);
 
 	(void)state;
-	assert_int_equal(probe_once(&p, PROBE_TCP, &be, NULL, TIMEOUT_MS), PROBE_PASS);
-	assert_string_equal(p.reason, "connected");
-	close(fd);
-}
+	for (size_t i = 0; i < sizeof(addrs) / sizeof(addrs[0]); i++) {
+		int fd = bound_socket(addrs[i], true, &be);
 
-static void tcp_ipv6_listener_passes(void **state)
-{
-	struct backend be;
-	struct probe p;
-	int fd = bound_socket("::1", true, &be);
-
-	(void)state;
-	assert_int_equal(probe_once(&p, PROBE_TCP, &be, NULL, TIMEOUT_MS), PROBE_PASS);
-	close(fd);
+		assert_int_equal(probe_once(&p, PROBE_TCP, &be, NULL, TIMEOUT_MS), PROBE_PASS);
+		assert_string_equal(p.reason, "connected");
+		close(fd);
+	}
 }
 
 /* Bound but not listening: the port answers SYNs with a RST, and no one else can take it. */
@@ -300,7 +294,6 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(tcp_listener_passes),
-		cmocka_unit_test(tcp_ipv6_listener_passes),
 		cmocka_unit_test(closed_port_refused),
 		cmocka_unit_test(silent_listener_times_out),
 		cmocka_unit_test(http_request_is_well_formed),
