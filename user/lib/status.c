@@ -3,6 +3,7 @@
 #include <netinet/in.h>
 
 #include "addr.h"
+#include "rostatus.h"
 #include "status.h"
 #include "svc.h"
 
@@ -68,5 +69,7 @@ json_t *status_svc_json(struct canary_dp *dp, const struct state_svc *s,
 	json_object_set_new(j, "window_s", old ? json_real((cur->mono_ns - old->mono_ns) / 1e9)
 					       : json_null());
 	json_object_set_new(j, "versions", versions_json(svc, &st, old, cur));
+	if (svc && svc->plan)
+		json_object_set_new(j, "rollout", rollout_status_json(svc->plan, &s->ro));
 	return j;
 }

@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/* A rollout as JSON: for status, the event log, history and webhooks alike. */
+#ifndef XDP_CANARY_ROSTATUS_H
+#define XDP_CANARY_ROSTATUS_H
+
+#include <jansson.h>
+
+#include "plan.h"
+#include "rollout.h"
+
+/* Where the rollout is: phase, stage i of n, weight, time in stage and left, last decision. */
+json_t *rollout_status_json(const struct plan *pl, const struct rollout_state *rs);
+
+json_t *decision_json(const struct ro_decision *dec);
+
+/* One check's result: name, outcome, canary, stable, threshold, rule, samples, reason. */
+json_t *check_result_json(const struct plan_check *c, const struct ro_check_result *r);
+
+/* A number, or null when it is NaN (JSON has no NaN); ±Inf as the strings "+Inf", "-Inf". */
+json_t *json_number_or_null(double x);
+
+#endif /* XDP_CANARY_ROSTATUS_H */
