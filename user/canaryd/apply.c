@@ -445,6 +445,9 @@ void state_refresh(struct canaryd *d)
 			log_info("service %s: %s to %.2f%% made by %s without the agent", s->name,
 				 t->last.action, t->last.to_bp / 100.0, t->last.by);
 			s->last = t->last;
+			/* What canaryctl did to the rollout too: rolled back, paused, promoted. */
+			s->ro = t->ro;
+			s->ro.clock_ms = 0;
 		}
 		s->paused = t->paused;
 	}

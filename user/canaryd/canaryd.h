@@ -93,6 +93,8 @@ void exporter_stop(struct canaryd *d);
  * `fall` probes in a row leaves its pool (the pool is published again without it); `rise` passes
  * bring it back. Single-threaded: probes are non-blocking sockets polled by the main loop.
  */
+#define HEALTH_POLL_MAX	256	/* probes polled at once; more wait their turn */
+
 int health_start(struct canaryd *d, char *err, size_t errlen);	/* after the first apply */
 void health_reload(struct canaryd *d);		/* after each apply_config(): new probe table,
 						 * health kept for backends that stay */

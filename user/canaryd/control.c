@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * The control socket: one JSON object a line in, one a line out, one request a connection.
- * Requests: {"cmd": "status" | "services" | "weight" | "rollback" | "promote" | "pause" |
- * "resume" | "reload" | "teardown" | "ping", "service": NAME, "weight_bp": N, "hard": BOOL,
- * "full": BOOL, "reason": TEXT}. Answers: {"ok": true, ...} or {"ok": false, "error": TEXT,
+ * Requests: {"cmd": "status" | "services" | "weight" | "rollback" | "start" | "promote" |
+ * "pause" | "resume" | "history" | "reload" | "teardown" | "ping", "service": NAME,
+ * "weight_bp": N, "hard": BOOL, "full": BOOL, "reason": TEXT, "max": N}. Answers: {"ok": true, ...} or {"ok": false, "error": TEXT,
  * "exit": 1 | 2}, where exit 2 means the request itself was wrong.
  */
 #include <errno.h>
@@ -20,8 +20,13 @@
 
 #include "answer.h"
 #include "canaryd.h"
+#include "engine.h"
+#include "events.h"
 #include "ops.h"
+#include "rollout.h"
+#include "rostatus.h"
 #include "status.h"
+#include "svc.h"
 
 #define REQUEST_MAX	65536
 
@@ -32,6 +37,7 @@ struct request {
 	const char *service;
 	const char *reason;
 	char by[64];
+	const struct cfg_service *svc;	/* the service's config, once service_arg() found it */
 };
 
 
@@ -117,9 +123,70 @@ static struct state_svc *service_arg(struct request *r, json_t **err)
 		return NULL;
 	}
 	s = state_svc_find(r->d->state, r->service);
-	if (!s || !config_service(&r->d->cfg, r->service))
+	r->svc = config_service(&r->d->cfg, r->service);
+	if (!s || !r->svc) {
 		*err = answer_fail(2, "no service \"%s\" (canaryctl services lists them)", r->service);
+		return NULL;
+	}
 	return s;
+}
+
+/* The answer to a rollout command: what the state machine did and where the rollout is. */
+static json_t *rollout_answer(struct request *r, struct state_svc *s, const char *cmd,
+			      const struct ro_action *a)
+{
+	struct svc_state before = { 0 }, after = { 0 };
+	char from[8], to[8];
+
+	svc_state_read(&r->d->dp, s->id, &before);
+	engine_act(r->d, r->svc, s, a, r->by, NULL);
+	svc_state_read(&r->d->dp, s->id, &after);
+	return answer_ok(json_pack("{ss ss ss ss ss so}", "service", s->name, "action", cmd,
+			    "from", weight_format(before.weight, from, sizeof(from)),
+			    "to", weight_format(after.weight, to, sizeof(to)),
+			    "reason", a->reason,
+			    "rollout", rollout_status_json(r->svc->plan, &s->ro)));
+}
+
+/* A reason the operator gave, or what the command itself says. */
+static const char *reason_or(struct request *r, const char *dflt)
+{
+	return r->reason[0] ? r->reason : dflt;
+}
+
+static json_t *cmd_start(struct request *r)
+{
+	struct ro_action a = { 0 };
+	json_t *err = NULL;
+	struct state_svc *s = service_arg(r, &err);
+	char why[256];
+
+	if (!s)
+		return err;
+	if (!r->svc->plan)
+		return answer_fail(ANSWER_USAGE, "service %s has no \"rollout\" plan in %s",
+				   s->name, r->d->cfg.path);
+	if (rollout_start(r->svc->plan, &s->ro, now_ms(),
+			  health_pool_ok(r->d, s->name, CANARY_V_CANARY), &a, why, sizeof(why)))
+		return answer_fail(ANSWER_FAIL, "%s", why);
+	return rollout_answer(r, s, "start", &a);
+}
+
+static json_t *cmd_history(struct request *r)
+{
+	json_t *max = json_object_get(r->req, "max"), *err = NULL, *evs;
+	struct state_svc *s = service_arg(r, &err);
+	char why[512];
+
+	if (!s)
+		return err;
+	if (max && (!json_is_integer(max) || json_integer_value(max) < 1))
+		return answer_fail(ANSWER_USAGE, "history: max must be a positive integer");
+	evs = events_read(r->d->cfg.state_dir, s->name, max ? json_integer_value(max) : 20, why,
+			  sizeof(why));
+	if (!evs)
+		return answer_fail(ANSWER_FAIL, "%s", why);
+	return answer_ok(json_pack("{ss so}", "service", s->name, "events", evs));
 }
 
 static json_t *set_weight(struct request *r, struct state_svc *s, __u16 bp, bool hard,
@@ -153,6 +220,8 @@ static json_t *cmd_weight(struct request *r)
 	if (!json_is_integer(bpj) || (bp = json_integer_value(bpj)) < 0 ||
 	    bp > CANARY_WEIGHT_MAX)
 		return answer_fail(2, "weight: weight_bp must be 0..%d", CANARY_WEIGHT_MAX);
+	if (r->svc->plan)
+		rollout_weight_set(&s->ro, now_ms(), bp, r->by);
 	return set_weight(r, s, bp, false, "weight");
 }
 
@@ -162,21 +231,35 @@ static json_t *cmd_rollback(struct request *r)
 	json_t *err = NULL;
 	struct state_svc *s = service_arg(r, &err);
 
+	struct ro_action a = { 0 };
+
 	if (!s)
 		return err;
-	return set_weight(r, s, 0, hard, hard ? "rollback --hard" : "rollback");
+	if (!r->svc->plan)
+		return set_weight(r, s, 0, hard, hard ? "rollback --hard" : "rollback");
+	/* The store comes first; the state machine only records it. */
+	rollout_rollback(r->svc->plan, &s->ro, now_ms(), hard,
+			 reason_or(r, "rolled back by an operator"), &a);
+	return rollout_answer(r, s, hard ? "rollback --hard" : "rollback", &a);
 }
 
-/* No rollout engine yet: promoting goes to 100 %. */
+/* Without a plan, promoting goes to 100 %; with one, to the next stage (or the last). */
 static json_t *cmd_promote(struct request *r)
 {
 	bool full = json_is_true(json_object_get(r->req, "full"));
+	struct ro_action a = { 0 };
 	json_t *err = NULL;
 	struct state_svc *s = service_arg(r, &err);
+	char why[256];
 
 	if (!s)
 		return err;
-	return set_weight(r, s, CANARY_WEIGHT_MAX, false, full ? "promote --full" : "promote");
+	if (!r->svc->plan)
+		return set_weight(r, s, CANARY_WEIGHT_MAX, false,
+				  full ? "promote --full" : "promote");
+	if (rollout_promote(r->svc->plan, &s->ro, now_ms(), full, &a, why, sizeof(why)))
+		return answer_fail(ANSWER_FAIL, "%s", why);
+	return rollout_answer(r, s, full ? "promote --full" : "promote", &a);
 }
 
 static json_t *cmd_pause(struct request *r, bool pause)
@@ -188,6 +271,17 @@ static json_t *cmd_pause(struct request *r, bool pause)
 	if (!s)
 		return err;
 	was = s->paused;
+	if (r->svc->plan) {
+		struct ro_action a = { 0 };
+		char why[256];
+
+		if (rollout_pause(&s->ro, now_ms(), pause, reason_or(r, pause ? "paused by an operator"
+								      : "resumed by an operator"),
+				  &a, why, sizeof(why)))
+			return answer_fail(ANSWER_FAIL, "%s", why);
+		s->paused = s->ro.paused;
+		return rollout_answer(r, s, pause ? "pause" : "resume", &a);
+	}
 	s->paused = pause;
 	state_commit(r->d);
 	log_info("service %s: %s (%s: %s)", s->name,
@@ -251,6 +345,10 @@ static json_t *dispatch(struct request *r)
 		return cmd_rollback(r);
 	if (!strcmp(r->cmd, "promote"))
 		return cmd_promote(r);
+	if (!strcmp(r->cmd, "start"))
+		return cmd_start(r);
+	if (!strcmp(r->cmd, "history"))
+		return cmd_history(r);
 	if (!strcmp(r->cmd, "pause") || !strcmp(r->cmd, "resume"))
 		return cmd_pause(r, !strcmp(r->cmd, "pause"));
 	if (!strcmp(r->cmd, "reload")) {

@@ -13,17 +13,12 @@
 
 #include "addr.h"
 #include "canaryd.h"
+#include "exporter.h"
 #include "stats.h"
 #include "svc.h"
 
-struct metric {
-	const char *name;
-	const char *type;
-	const char *help;
-};
-
 /* Label values: backslash, double quote and newline escaped. */
-static void label_value(FILE *f, const char *v)
+void label_value(FILE *f, const char *v)
 {
 	for (; *v; v++) {
 		if (*v == '\\' || *v == '"')
@@ -36,7 +31,7 @@ static void label_value(FILE *f, const char *v)
 	}
 }
 
-static void header(FILE *f, const struct metric *m)
+void metric_header(FILE *f, const struct metric *m)
 {
 	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", m->name, m->help, m->name, m->type);
 }
@@ -97,7 +92,7 @@ struct scrape {
 static void ver_counters(FILE *f, const struct scrape *sc)
 {
 	for (size_t m = 0; m < sizeof(ver_metrics) / sizeof(ver_metrics[0]); m++) {
-		header(f, &ver_metrics[m]);
+		metric_header(f, &ver_metrics[m]);
 		FOR_EACH_VERSION(sc, i, v) {
 			sample_start(f, ver_metrics[m].name, "", sc->d->cfg.services[i].name,
 				     version_names[v]);
@@ -112,7 +107,7 @@ static void errors(FILE *f, const struct scrape *sc)
 		"Errors by kind: refused, reset, syn_timeout, unreachable, no_backend, http_5xx, "
 		"http_4xx." };
 
-	header(f, &m);
+	metric_header(f, &m);
 	FOR_EACH_VERSION(sc, i, v)
 		for (unsigned int k = 0; k < err_kinds_n; k++) {
 			sample_start(f, m.name, "", sc->d->cfg.services[i].name, version_names[v]);
@@ -127,7 +122,7 @@ static void forwards(FILE *f, const struct scrape *sc)
 		"Packets towards backends by how they left: local, tx, redirect, stack, or passed "
 		"to the kernel for no_neigh, fib_fail, redirect_fail." };
 
-	header(f, &m);
+	metric_header(f, &m);
 	FOR_EACH_VERSION(sc, i, v)
 		for (size_t o = 0; o < sizeof(fwd_outcomes) / sizeof(fwd_outcomes[0]); o++) {
 			sample_start(f, m.name, "", sc->d->cfg.services[i].name, version_names[v]);
@@ -146,7 +141,7 @@ static void histogram(FILE *f, const struct scrape *sc, unsigned int kind)
 	};
 	const struct metric *m = &ms[kind];
 
-	header(f, m);
+	metric_header(f, m);
 	FOR_EACH_VERSION(sc, i, v) {
 		const struct lat_hist *h = &sc->s[i].v[v].hist[kind];
 		const char *svc = sc->d->cfg.services[i].name;
@@ -177,7 +172,7 @@ static void weights(FILE *f, const struct scrape *sc)
 		"Service generation; a hard rollback adds one." };
 	struct canaryd *d = sc->d;
 
-	header(f, &m);
+	metric_header(f, &m);
 	FOR_EACH_VERSION(sc, i, v) {
 		struct state_svc *s = state_svc_find(d->state, d->cfg.services[i].name);
 		struct svc_state st;
@@ -188,7 +183,7 @@ static void weights(FILE *f, const struct scrape *sc)
 		fprintf(f, "} %.4f\n", (v == CANARY_V_CANARY ? st.weight :
 					CANARY_WEIGHT_MAX - st.weight) / 10000.0);
 	}
-	header(f, &g);
+	metric_header(f, &g);
 	for (unsigned int i = 0; i < d->cfg.nservices; i++) {
 		struct state_svc *s = state_svc_find(d->state, d->cfg.services[i].name);
 		struct svc_state st;
@@ -211,7 +206,7 @@ static void backends(FILE *f, struct canaryd *d)
 	char addr[CANARY_ADDRSTRLEN], ep[CANARY_ADDRSTRLEN + 8];
 
 	for (unsigned int m = 0; m < 3; m++) {
-		header(f, &ms[m]);
+		metric_header(f, &ms[m]);
 		for (unsigned int i = 0; i < d->cfg.nservices; i++) {
 			const struct cfg_service *svc = &d->cfg.services[i];
 			struct state_svc *s = state_svc_find(d->state, svc->name);
@@ -244,7 +239,7 @@ static void datapath(FILE *f, struct canaryd *d)
 	static const struct metric m = { "xdp_canary_exception_packets_total", "counter",
 		"Packets the datapath left untouched (action pass) or dropped, by reason." };
 
-	header(f, &m);
+	metric_header(f, &m);
 	for (unsigned int r = 0; r < CANARY_DP_MAX; r++) {
 		struct dp_stats ds;
 
@@ -336,6 +331,7 @@ static char *render(struct canaryd *d, size_t *len)
 		histogram(f, &sc, k);
 	backends(f, d);
 	datapath(f, d);
+	rollout_metrics(f, d);
 	agent(f, d);
 	fclose(f);
 	free(sc.s);

@@ -21,7 +21,9 @@
 #include <unistd.h>
 
 #include "canaryd.h"
+#include "engine.h"
 #include "ops.h"
+#include "rollout.h"
 
 #define CANARYD_VERSION	"0.4.0"
 
@@ -174,7 +176,9 @@ static int timer_open(struct canaryd *d)
 	if (d->cfg.status_window_s > SAMPLE_RING / 2)
 		d->sample_every_ns *= (d->cfg.status_window_s + SAMPLE_RING / 2 - 1) /
 				      (SAMPLE_RING / 2);
-	its.it_interval.tv_sec = d->sample_every_ns / 1000000000ULL;
+	/* The breaker's period: samples for status are taken every few of its ticks. */
+	its.it_interval.tv_sec = d->cfg.breaker_every_ms / 1000;
+	its.it_interval.tv_nsec = (d->cfg.breaker_every_ms % 1000) * 1000000L;
 	its.it_value = its.it_interval;
 	d->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	if (d->timer_fd < 0 || timerfd_settime(d->timer_fd, 0, &its, NULL))
@@ -194,9 +198,10 @@ static void startup_settings_keep(struct canary_config *next, const struct canar
 	    next->control_has_group != cur->control_has_group ||
 	    next->control_gid != cur->control_gid ||
 	    strcmp(next->exporter_listen, cur->exporter_listen) ||
-	    next->flow_entries != cur->flow_entries)
-		log_warn("reload: pin_dir, state_dir, control, exporter and flow_entries take "
-			 "effect at the next start only");
+	    next->flow_entries != cur->flow_entries ||
+	    next->breaker_every_ms != cur->breaker_every_ms)
+		log_warn("reload: pin_dir, state_dir, control, exporter, flow_entries and "
+			 "breaker_every take effect at the next start only");
 	memcpy(next->pin_dir, cur->pin_dir, sizeof(next->pin_dir));
 	memcpy(next->state_dir, cur->state_dir, sizeof(next->state_dir));
 	memcpy(next->control_socket, cur->control_socket, sizeof(next->control_socket));
@@ -207,6 +212,7 @@ static void startup_settings_keep(struct canary_config *next, const struct canar
 	next->exporter_addr = cur->exporter_addr;
 	next->exporter_addrlen = cur->exporter_addrlen;
 	next->flow_entries = cur->flow_entries;
+	next->breaker_every_ms = cur->breaker_every_ms;
 }
 
 static void reload(struct canaryd *d)
@@ -223,6 +229,7 @@ static void reload(struct canaryd *d)
 	startup_settings_keep(&next, &d->cfg);
 	old = d->cfg;
 	d->cfg = next;
+	engine_reload(d);
 	if (apply_config(d, &old, err, sizeof(err))) {
 		d->counters.reloads_failed++;
 		d->last_reload_ok = false;
@@ -233,6 +240,7 @@ static void reload(struct canaryd *d)
 		log_info("reloaded %s: %u services, %u interfaces", d->cfg.path,
 			 d->cfg.nservices, d->cfg.nifaces);
 	}
+	health_reload(d);
 	config_free(&old);
 }
 
@@ -257,33 +265,49 @@ static void timer_handle(struct canaryd *d)
 	__u64 ticks;
 
 	if (read(d->timer_fd, &ticks, sizeof(ticks)) == sizeof(ticks))
-		samples_take(d);
+		engine_tick(d);
 }
 
-enum { PFD_SIG, PFD_TIMER, PFD_CTL, PFD_HTTP, PFD_N };
+enum { PFD_SIG, PFD_TIMER, PFD_CTL, PFD_HTTP, PFD_N, PFD_MAX = PFD_N + HEALTH_POLL_MAX };
 
+static int min_timeout(int a, int b)
+{
+	if (a < 0)
+		return b;
+	if (b < 0)
+		return a;
+	return a < b ? a : b;
+}
+
+/* One wait for everything: signals, the timer, the socket, the exporter, probes, transfers. */
 static void run(struct canaryd *d)
 {
-	struct pollfd pfd[PFD_N] = {
+	struct pollfd pfd[PFD_MAX] = {
 		[PFD_SIG] = { .fd = d->sig_fd, .events = POLLIN },
 		[PFD_TIMER] = { .fd = d->timer_fd, .events = POLLIN },
 		[PFD_CTL] = { .fd = d->ctl_fd, .events = POLLIN },
 		[PFD_HTTP] = { .fd = exporter_poll_fd(d), .events = POLLIN },
 	};
+	struct curl_waitfd wfd[PFD_MAX];
 
 	while (!d->stop) {
-		int n = poll(pfd, PFD_N, exporter_timeout_ms(d));
+		unsigned int n = PFD_N + health_pollfds(d, pfd + PFD_N, PFD_MAX - PFD_N);
+		int timeout = min_timeout(exporter_timeout_ms(d), health_timeout_ms(d));
 
-		if (n < 0 && errno != EINTR) {
-			log_err("poll: %s", strerror(errno));
+		for (unsigned int i = 0; i < n; i++)
+			wfd[i] = (struct curl_waitfd){ .fd = pfd[i].fd, .events = pfd[i].events };
+		if (engine_poll(d, wfd, n, timeout < 0 ? 1000 : timeout) < 0)
 			return;
-		}
+		for (unsigned int i = 0; i < n; i++)
+			pfd[i].revents = wfd[i].revents;
 		if (pfd[PFD_SIG].revents)
 			signal_handle(d);
 		if (pfd[PFD_TIMER].revents)
 			timer_handle(d);
 		if (pfd[PFD_CTL].revents)
 			control_accept(d);
+		health_run(d, pfd + PFD_N, n - PFD_N);
+		engine_run(d);
 		exporter_run(d);
 	}
 }
@@ -307,6 +331,24 @@ static int datapath_open(struct canaryd *d)
 	return 0;
 }
 
+/* Says what a restarted agent picks up, so that nobody wonders whether it started over. */
+static void rollouts_resumed(struct canaryd *d)
+{
+	for (unsigned int i = 0; i < d->state->nsvc; i++) {
+		const struct state_svc *s = &d->state->svc[i];
+		const struct cfg_service *svc = config_service(&d->cfg, s->name);
+		char w[8], t[32];
+
+		if (!svc || !svc->plan || s->ro.phase == RO_IDLE)
+			continue;
+		log_info("service %s: rollout %s%s at stage %u of %u (%s%%), %s into it", s->name,
+			 ro_phase_names[s->ro.phase], s->ro.paused ? " (paused)" : "",
+			 s->ro.stage + 1, svc->plan->nstages,
+			 weight_format(s->ro.weight_bp, w, sizeof(w)),
+			 duration_format(s->ro.stage_ms, t, sizeof(t)));
+	}
+}
+
 static int start(struct canaryd *d)
 {
 	char err[512] = "";
@@ -317,10 +359,16 @@ static int start(struct canaryd *d)
 		log_warn("%s: starting from the pins alone", err);
 		memset(d->state, 0, sizeof(*d->state));
 	}
-	if (apply_config(d, NULL, err, sizeof(err))) {
+	if (engine_open(d, err, sizeof(err))) {
 		log_err("%s", err);
 		return -1;
 	}
+	engine_adopt(d);
+	if (apply_config(d, NULL, err, sizeof(err)) || health_start(d, err, sizeof(err))) {
+		log_err("%s", err);
+		return -1;
+	}
+	rollouts_resumed(d);
 	if (signals_open(d) || timer_open(d)) {
 		log_err("signals and timer: %s", strerror(errno));
 		return -1;
@@ -338,6 +386,8 @@ static int start(struct canaryd *d)
 
 static void finish(struct canaryd *d)
 {
+	health_stop(d);
+	engine_close(d);
 	exporter_stop(d);
 	control_close(d);
 	canary_dp_close(&d->dp);	/* pinned links and maps stay */

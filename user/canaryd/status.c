@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* The agent's view of each service: a ring of samples, and the status canaryctl shows. */
 #include "canaryd.h"
+#include "engine.h"
+#include "rostatus.h"
 #include "status.h"
 
 void samples_take(struct canaryd *d)
@@ -36,11 +38,27 @@ static void window_of(const struct sample_ring *r, __u64 window_ns, const struct
 	}
 }
 
+/* The last evaluation's checks, and the breaker's trips, next to where the rollout is. */
+static void rollout_checks_add(struct canaryd *d, const struct cfg_service *svc,
+			       const struct state_svc *s, json_t *ro)
+{
+	const struct ro_check_result *res;
+	json_t *arr = json_array();
+	unsigned int n;
+
+	res = engine_last_checks(d, s->id, &n);
+	for (unsigned int i = 0; i < n && i < svc->plan->nchecks; i++)
+		json_array_append_new(arr, check_result_json(&svc->plan->checks[i], &res[i]));
+	json_object_set_new(ro, "checks", arr);
+	json_object_set_new(ro, "breaker_trips", json_integer(engine_breaker_trips(d, s->id)));
+}
+
 json_t *status_json(struct canaryd *d, const struct cfg_service *svc)
 {
 	struct state_svc *s = state_svc_find(d->state, svc->name);
 	const struct svc_sample *old, *last;
 	struct svc_sample now;
+	json_t *st, *health;
 
 	if (!s || sample_read(&d->dp, s->id, &now))
 		return NULL;
@@ -48,5 +66,11 @@ json_t *status_json(struct canaryd *d, const struct cfg_service *svc)
 	window_of(&d->rings[s->id], d->cfg.status_window_s * 1000000000ULL, &old, &last);
 	if (!old)
 		old = last;
-	return status_svc_json(&d->dp, s, svc, old, &now, true);
+	st = status_svc_json(&d->dp, s, svc, old, &now, true);
+	if (st && svc->plan)
+		rollout_checks_add(d, svc, s, json_object_get(st, "rollout"));
+	health = st ? health_json(d, svc->name) : NULL;
+	if (health)
+		json_object_set_new(st, "health", health);
+	return st;
 }
