@@ -34,4 +34,15 @@ json_t *direct_call(const struct ctl *c, json_t *req);
 /* Prints an answer for people. */
 void show(const struct ctl *c, const char *cmd, json_t *resp);
 
+/* show.c: a member as text ("?" when absent) or a number (NAN); Unix ms as UTC text. */
+const char *str(json_t *o, const char *key);
+double num(json_t *o, const char *key);
+const char *when(json_int_t ms, char *buf, size_t len);
+
+/* show_rollout.c: rollouts, decisions and health, for people. */
+void show_rollout(json_t *ro);
+void show_health(json_t *health);
+void show_rollout_answer(const char *cmd, json_t *resp);
+void show_history(json_t *resp);
+
 #endif /* XDP_CANARY_CANARYCTL_H */

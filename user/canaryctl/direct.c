@@ -13,7 +13,9 @@
 #include "answer.h"
 #include "canaryctl.h"
 #include "dp.h"
+#include "events.h"
 #include "ops.h"
+#include "rollout.h"
 #include "status.h"
 #include "svc.h"
 
@@ -117,11 +119,52 @@ static json_t *cmd_status(struct direct *x, struct state_svc *only)
 	return direct_ok(json_pack("{so}", "services", arr));
 }
 
+/*
+ * The rollout's state follows what was done without the agent, so that a restarted agent does
+ * not undo it: a rollback ends the rollout, a weight set by hand pauses it.
+ */
+static json_t *rollout_direct(struct direct *x, struct state_svc *s)
+{
+	const struct cfg_service *svc = config_service(&x->c->cfg, s->name);
+	bool hard = json_is_true(json_object_get(x->req, "hard"));
+	const char *reason = x->c->reason ? x->c->reason : "";
+	struct ro_action a = { 0 };
+	char err[256] = "";
+	__u16 bp;
+
+	if (!strcmp(x->cmd, "weight")) {
+		bp = json_integer_value(json_object_get(x->req, "weight_bp"));
+		rollout_weight_set(&s->ro, now_ms(), bp, x->c->by);
+		return set_weight(x, s, bp, false, "weight");
+	}
+	if (!strcmp(x->cmd, "rollback")) {
+		rollout_rollback(svc->plan, &s->ro, now_ms(), hard,
+				 reason[0] ? reason : "rolled back by an operator, without canaryd",
+				 &a);
+		return set_weight(x, s, a.weight_bp, hard, hard ? "rollback --hard" : "rollback");
+	}
+	if (!strcmp(x->cmd, "promote")) {
+		if (rollout_promote(svc->plan, &s->ro, now_ms(),
+				    json_is_true(json_object_get(x->req, "full")), &a, err,
+				    sizeof(err)))
+			return answer_fail(1, "%s", err);
+		return set_weight(x, s, s->ro.weight_bp, false, "promote");
+	}
+	return NULL;
+}
+
 static json_t *cmd_pause(struct direct *x, struct state_svc *s, bool pause)
 {
+	const struct cfg_service *svc = config_service(&x->c->cfg, s->name);
+	struct ro_action a = { 0 };
 	char err[512] = "";
 	bool was = s->paused;
 
+	if (svc && svc->plan && rollout_pause(&s->ro, now_ms(), pause, pause ?
+					      "paused by an operator, without canaryd" :
+					      "resumed by an operator, without canaryd",
+					      &a, err, sizeof(err)))
+		return answer_fail(1, "%s", err);
 	s->paused = pause;
 	if (state_save(x->c->cfg.state_dir, x->st, err, sizeof(err)))
 		return answer_fail(1, "%s", err);
@@ -129,9 +172,22 @@ static json_t *cmd_pause(struct direct *x, struct state_svc *s, bool pause)
 			    was != pause));
 }
 
+static json_t *cmd_history(struct direct *x, struct state_svc *s)
+{
+	json_t *max = json_object_get(x->req, "max"), *evs;
+	char err[512];
+
+	evs = events_read(x->c->cfg.state_dir, s->name, max ? json_integer_value(max) : 20, err,
+			  sizeof(err));
+	if (!evs)
+		return answer_fail(1, "%s", err);
+	return direct_ok(json_pack("{ss so}", "service", s->name, "events", evs));
+}
+
 static json_t *dispatch(struct direct *x)
 {
 	struct state_svc *s = NULL;
+	json_t *resp;
 
 	if (x->service) {
 		s = service_find(x);
@@ -141,6 +197,9 @@ static json_t *dispatch(struct direct *x)
 	}
 	if (!strcmp(x->cmd, "status") || !strcmp(x->cmd, "services"))
 		return cmd_status(x, s);
+	if (s && config_service(&x->c->cfg, s->name) &&
+	    config_service(&x->c->cfg, s->name)->plan && (resp = rollout_direct(x, s)))
+		return resp;
 	if (!strcmp(x->cmd, "weight"))
 		return set_weight(x, s, json_integer_value(json_object_get(x->req, "weight_bp")),
 				  false, "weight");
@@ -155,6 +214,8 @@ static json_t *dispatch(struct direct *x)
 										: "promote");
 	if (!strcmp(x->cmd, "pause") || !strcmp(x->cmd, "resume"))
 		return cmd_pause(x, s, !strcmp(x->cmd, "pause"));
+	if (!strcmp(x->cmd, "history"))
+		return cmd_history(x, s);
 	return answer_fail(1, "%s needs canaryd, which is not running", x->cmd);
 }
 

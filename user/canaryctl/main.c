@@ -34,12 +34,26 @@ static const struct command commands[] = {
 	  "Established connections stay where they are. Works without canaryd (on the pins)." },
 	{ "rollback", "SERVICE [--hard]", 1, 1, "hard",
 	  "Send every new flow to stable at once (canary weight 0). With --hard, existing canary\n"
-	  "flows are decided again too (they move to stable). Works without canaryd." },
+	  "flows are decided again too (they move to stable). A running rollout ends; a new one\n"
+	  "needs start. Works without canaryd." },
+	{ "start", "SERVICE", 1, 1, NULL,
+	  "Begin the service's rollout plan (its \"rollout\" in the config): once every canary\n"
+	  "backend passes its health check, the warm-up if any, then stage 1. Each stage holds,\n"
+	  "then advances while its checks pass; failed checks or the breaker roll back. A new\n"
+	  "rollout after a rollback or a completed one needs start again. Needs canaryd." },
 	{ "promote", "SERVICE [--full]", 1, 1, "full",
-	  "Give the canary 100 % of new flows. (With a rollout running, promote advances it one\n"
-	  "stage and --full goes to 100 %.) Works without canaryd." },
-	{ "pause", "SERVICE", 1, 1, NULL, "Hold the service's rollout where it is." },
-	{ "resume", "SERVICE", 1, 1, NULL, "Let a paused rollout go on." },
+	  "With a rollout running: go to the next stage now, skipping the rest of the hold or a\n"
+	  "manual gate; --full goes to 100 % and completes the rollout. Without a rollout plan:\n"
+	  "give the canary 100 % of new flows. Works without canaryd." },
+	{ "pause", "SERVICE", 1, 1, NULL,
+	  "Hold the rollout where it is: time in the stage stops and it does not advance. Checks\n"
+	  "still run, and failed checks and the breaker still roll back." },
+	{ "resume", "SERVICE", 1, 1, NULL, "Let a paused rollout go on from where it stopped." },
+	{ "history", "SERVICE [-n N]", 1, 1, NULL,
+	  "Show the rollout's last N decisions and evaluations (default 20), oldest first: time,\n"
+	  "stage, weight, action, verdict and reason, and for evaluations each check's canary and\n"
+	  "stable values, rule and threshold, samples and outcome. From the event log in the\n"
+	  "state directory (events.jsonl, one JSON object a line); works without canaryd." },
 	{ "reload", "", 0, 0, NULL, "Ask canaryd to reload its config (as SIGHUP does)." },
 	{ "teardown", "", 0, 0, NULL,
 	  "Remove xdp-canary from the kernel: detach the programs, remove links, pins and state;\n"
@@ -60,6 +74,7 @@ static void usage(FILE *f)
 		"  -s, --socket PATH   control socket (default: the config's, else %s)\n"
 		"  -j, --json          print answers as JSON, one object a line\n"
 		"  -r, --reason TEXT   why: kept with the change and logged\n"
+		"  -n, --max N         history: how many events (default 20)\n"
 		"  -h, --help          this text; 'canaryctl COMMAND --help' for a command\n"
 		"  -V, --version       print the version\n"
 		"\nexit status: 0 success, 1 failure, 2 bad usage (bad argument, unknown service).\n",
@@ -148,12 +163,22 @@ static int run(struct ctl *c, const struct command *cmd, json_t *req)
 	return code;
 }
 
+static int max_parse(const char *text, long *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtol(text, &end, 10);
+	return errno || end == text || *end || *out < 1 || *out > 10000 ? -1 : 0;
+}
+
 struct args {
 	const char *config;
 	bool config_given;
 	const char *socket;
 	bool json, help, flag;
 	const char *reason;
+	const char *max;
 	char *pos[4];
 	int npos;
 };
@@ -210,6 +235,7 @@ static int args_parse(int argc, char **argv, struct args *a, const char **flag_n
 						      &a->socket))) {
 		} else if (!r && (r = option_value(argc, argv, &i, t, "--reason", "-r",
 						      &a->reason))) {
+		} else if (!r && (r = option_value(argc, argv, &i, t, "--max", "-n", &a->max))) {
 		} else if (!strcmp(t, "-j") || !strcmp(t, "--json")) {
 			a->json = true;
 		} else if (!strcmp(t, "-h") || !strcmp(t, "--help")) {
@@ -261,6 +287,7 @@ int main(int argc, char **argv)
 	struct ctl c = {};
 	char err[512];
 	json_t *req;
+	long max = 0;
 	__u16 bp = 0;
 	int ret;
 
@@ -288,6 +315,11 @@ int main(int argc, char **argv)
 		command_usage(stderr, cmd);
 		return CTL_USAGE;
 	}
+	if (a.max && (strcmp(cmd->name, "history") || max_parse(a.max, &max))) {
+		fprintf(stderr, "canaryctl: -n %s: %s\n", a.max, strcmp(cmd->name, "history") ?
+			"only history takes it" : "not a count (1..10000)");
+		return CTL_USAGE;
+	}
 	if (a.reason && strpbrk(a.reason, "\n\r\t\x1b")) {
 		fprintf(stderr, "canaryctl: --reason: control characters are not allowed\n");
 		return CTL_USAGE;
@@ -301,6 +333,8 @@ int main(int argc, char **argv)
 	req = request_build(cmd, a.pos + 1, a.npos - 1, a.flag, a.reason);
 	if (!strcmp(cmd->name, "weight"))
 		json_object_set_new(req, "weight_bp", json_integer(bp));
+	if (a.max)
+		json_object_set_new(req, "max", json_integer(max));
 	ret = run(&c, cmd, req);
 	json_decref(req);
 	config_free(&c.cfg);

@@ -7,12 +7,12 @@
 
 #include "canaryctl.h"
 
-static const char *str(json_t *o, const char *key)
+const char *str(json_t *o, const char *key)
 {
 	return json_string_value(json_object_get(o, key)) ?: "?";
 }
 
-static double num(json_t *o, const char *key)
+double num(json_t *o, const char *key)
 {
 	json_t *v = json_object_get(o, key);
 
@@ -56,7 +56,7 @@ static const char *rate(double x, char *buf, size_t len)
 	return buf;
 }
 
-static const char *when(json_int_t ms, char *buf, size_t len)
+const char *when(json_int_t ms, char *buf, size_t len)
 {
 	time_t t = ms / 1000;
 	struct tm tm;
@@ -121,6 +121,8 @@ static void show_status(json_t *s)
 	       "UNREACH", "5XX", "HANDSHAKE p50/95/99", "TTFB p50/95/99");
 	show_version("stable", json_object_get(vers, "stable"));
 	show_version("canary", json_object_get(vers, "canary"));
+	show_rollout(json_object_get(s, "rollout"));
+	show_health(json_object_get(s, "health"));
 }
 
 static void show_services(json_t *arr)
@@ -165,6 +167,8 @@ static const char *direct_what(const char *cmd)
 		return "read from the pinned maps directly";
 	if (!strcmp(cmd, "pause") || !strcmp(cmd, "resume"))
 		return "recorded in the state file for canaryd's next start";
+	if (!strcmp(cmd, "history"))
+		return "read from the event log";
 	return "acted on the pinned maps directly";
 }
 
@@ -189,6 +193,10 @@ void show(const struct ctl *c, const char *cmd, json_t *resp)
 				putchar('\n');
 			show_status(s);
 		}
+	} else if (json_object_get(resp, "rollout")) {
+		show_rollout_answer(cmd, resp);
+	} else if (!strcmp(cmd, "history")) {
+		show_history(resp);
 	} else if (!strcmp(cmd, "weight") || !strcmp(cmd, "rollback") ||
 		   !strcmp(cmd, "promote")) {
 		show_weight(cmd, resp);
