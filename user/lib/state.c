@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -50,6 +52,86 @@ static void change_from_json(json_t *j, struct state_change *c)
 	copy_str(c->by, sizeof(c->by), json_string_value(json_object_get(j, "by")));
 }
 
+/* An idle rollout that never ran says nothing worth a line in the file. */
+static bool rollout_saved(const struct rollout_state *ro)
+{
+	if (ro->phase != RO_IDLE || ro->nhistory || ro->rollbacks)
+		return true;
+	for (int v = 0; v < RV_MAX; v++)
+		if (ro->evaluations[v])
+			return true;
+	return false;
+}
+
+static const char *verdict_name(__u8 v)
+{
+	return ro_verdict_names[v < RV_MAX ? v : RV_NONE];
+}
+
+static json_t *decision_to_json(const struct ro_decision *d)
+{
+	return json_pack("{sI si si ss ss ss}", "time_ms", (json_int_t)d->time_ms, "stage",
+			 d->stage, "weight_bp", d->weight_bp, "verdict", verdict_name(d->verdict),
+			 "action", d->action, "reason", d->reason);
+}
+
+/* The history oldest first, so that a reader (and the loader) need not know the ring. */
+static json_t *history_to_json(const struct rollout_state *ro)
+{
+	unsigned int first = (ro->hnext + RO_HISTORY - ro->nhistory) % RO_HISTORY;
+	json_t *hist = json_array();
+
+	for (unsigned int i = 0; hist && i < ro->nhistory; i++) {
+		if (json_array_append_new(hist, decision_to_json(
+				&ro->history[(first + i) % RO_HISTORY]))) {
+			json_decref(hist);
+			return NULL;
+		}
+	}
+	return hist;
+}
+
+static json_t *evaluations_to_json(const struct rollout_state *ro)
+{
+	json_t *evals = json_object();
+
+	for (int v = 0; evals && v < RV_MAX; v++) {
+		if (json_object_set_new(evals, ro_verdict_names[v],
+					json_integer((json_int_t)ro->evaluations[v]))) {
+			json_decref(evals);
+			return NULL;
+		}
+	}
+	return evals;
+}
+
+/* Everything but the clock: a restarted agent starts its own. */
+static json_t *rollout_to_json(const struct rollout_state *ro)
+{
+	return json_pack("{ss sb si si sI sI sI sI ss so sI so}",
+			 "phase", ro_phase_names[ro->phase < RO_PHASE_MAX ? ro->phase : RO_IDLE],
+			 "paused", ro->paused, "stage", ro->stage, "weight_bp", ro->weight_bp,
+			 "started_ms", (json_int_t)ro->started_ms,
+			 "stage_ms", (json_int_t)ro->stage_ms, "hold_ms", (json_int_t)ro->hold_ms,
+			 "failures", (json_int_t)ro->failures,
+			 "last_verdict", verdict_name(ro->last_verdict),
+			 "evaluations", evaluations_to_json(ro),
+			 "rollbacks", (json_int_t)ro->rollbacks, "history", history_to_json(ro));
+}
+
+static json_t *svc_to_json(const struct state_svc *s)
+{
+	json_t *j = json_pack("{sI sb so}", "id", (json_int_t)s->id, "paused", s->paused,
+			      "last_change", change_to_json(&s->last));
+
+	if (j && rollout_saved(&s->ro) &&
+	    json_object_set_new(j, "rollout", rollout_to_json(&s->ro))) {
+		json_decref(j);
+		return NULL;
+	}
+	return j;
+}
+
 static json_t *state_to_json(const struct canary_state *st)
 {
 	json_t *root = json_pack("{si s{} s[] s[]}", "format", STATE_FORMAT, "services",
@@ -57,12 +139,10 @@ static json_t *state_to_json(const struct canary_state *st)
 	json_t *svcs = json_object_get(root, "services");
 
 	for (unsigned int i = 0; i < st->nsvc; i++) {
-		const struct state_svc *s = &st->svc[i];
-
-		json_object_set_new(svcs, s->name,
-				    json_pack("{sI sb so}", "id", (json_int_t)s->id,
-					      "paused", s->paused, "last_change",
-					      change_to_json(&s->last)));
+		if (json_object_set_new(svcs, st->svc[i].name, svc_to_json(&st->svc[i]))) {
+			json_decref(root);
+			return NULL;
+		}
 	}
 	for (unsigned int id = 0; id < CANARY_MAX_SVC; id++)
 		if (st->retired_ms[id])
@@ -74,9 +154,114 @@ static json_t *state_to_json(const struct canary_state *st)
 	return root;
 }
 
+static int name_index(const char *const *names, int n, const char *name)
+{
+	for (int i = 0; name && i < n; i++)
+		if (names[i] && !strcmp(names[i], name))
+			return i;
+	return -1;
+}
+
+static bool in_range(json_int_t x, json_int_t max)
+{
+	return x >= 0 && x <= max;
+}
+
+static int decision_from_json(json_t *j, struct ro_decision *d)
+{
+	json_int_t time, stage, weight;
+	const char *verdict, *action, *reason;
+	int v;
+
+	if (json_unpack(j, "{s:I s:I s:I s:s s:s s:s}", "time_ms", &time, "stage", &stage,
+			"weight_bp", &weight, "verdict", &verdict, "action", &action,
+			"reason", &reason))
+		return -EINVAL;
+	v = name_index(ro_verdict_names, RV_MAX, verdict);
+	if (v < 0 || !in_range(time, INT64_MAX) || !in_range(stage, PLAN_MAX_STAGES - 1) ||
+	    !in_range(weight, CANARY_WEIGHT_MAX))
+		return -EINVAL;
+	d->time_ms = time;
+	d->stage = stage;
+	d->weight_bp = weight;
+	d->verdict = v;
+	copy_str(d->action, sizeof(d->action), action);
+	copy_str(d->reason, sizeof(d->reason), reason);
+	return 0;
+}
+
+/* The ring refilled from the oldest: slot i holds the i-th decision. */
+static int history_from_json(json_t *hist, struct rollout_state *ro)
+{
+	json_t *d;
+	size_t i;
+
+	if (!json_is_array(hist) || json_array_size(hist) > RO_HISTORY)
+		return -EINVAL;
+	json_array_foreach(hist, i, d)
+		if (decision_from_json(d, &ro->history[i]))
+			return -EINVAL;
+	ro->nhistory = json_array_size(hist);
+	ro->hnext = ro->nhistory % RO_HISTORY;
+	return 0;
+}
+
+/* Verdicts absent from "evaluations" count 0; one that is not a count spoils the file. */
+static int evaluations_from_json(json_t *evals, struct rollout_state *ro)
+{
+	if (!json_is_object(evals))
+		return -EINVAL;
+	for (int v = 0; v < RV_MAX; v++) {
+		json_t *n = json_object_get(evals, ro_verdict_names[v]);
+
+		if (!n)
+			continue;
+		if (!json_is_integer(n) || !in_range(json_integer_value(n), INT64_MAX))
+			return -EINVAL;
+		ro->evaluations[v] = json_integer_value(n);
+	}
+	return 0;
+}
+
+static int rollout_from_json(json_t *j, struct rollout_state *ro)
+{
+	json_int_t stage, weight, started, stage_ms, hold_ms, failures, rollbacks;
+	const char *phase, *last;
+	json_t *evals, *hist;
+	int paused, p, v;
+
+	if (json_unpack(j, "{s:s s:b s:I s:I s:I s:I s:I s:I s:s s:o s:I s:o}", "phase", &phase,
+			"paused", &paused, "stage", &stage, "weight_bp", &weight,
+			"started_ms", &started, "stage_ms", &stage_ms, "hold_ms", &hold_ms,
+			"failures", &failures, "last_verdict", &last, "evaluations", &evals,
+			"rollbacks", &rollbacks, "history", &hist))
+		return -EINVAL;
+	p = name_index(ro_phase_names, RO_PHASE_MAX, phase);
+	v = name_index(ro_verdict_names, RV_MAX, last);
+	if (p < 0 || v < 0 || !in_range(stage, PLAN_MAX_STAGES - 1) ||
+	    !in_range(weight, CANARY_WEIGHT_MAX) || !in_range(started, INT64_MAX) ||
+	    !in_range(stage_ms, INT64_MAX) || !in_range(hold_ms, INT64_MAX) ||
+	    !in_range(failures, UINT_MAX) || !in_range(rollbacks, INT64_MAX))
+		return -EINVAL;
+	ro->phase = p;
+	ro->paused = paused;
+	ro->stage = stage;
+	ro->weight_bp = weight;
+	ro->started_ms = started;
+	ro->stage_ms = stage_ms;
+	ro->hold_ms = hold_ms;
+	ro->failures = failures;
+	ro->last_verdict = v;
+	ro->rollbacks = rollbacks;
+	ro->clock_ms = 0;
+	if (evaluations_from_json(evals, ro) || history_from_json(hist, ro))
+		return -EINVAL;
+	return 0;
+}
+
 static int state_from_json(json_t *root, struct canary_state *st)
 {
-	json_t *svcs = json_object_get(root, "services"), *v;
+	json_t *svcs = json_object_get(root, "services"), *v, *ro;
 	const char *name;
 	size_t i;
 
@@ -94,6 +279,9 @@ static int state_from_json(json_t *root, struct canary_state *st)
 		s->id = id;
 		s->paused = json_is_true(json_object_get(v, "paused"));
 		change_from_json(json_object_get(v, "last_change"), &s->last);
+		ro = json_object_get(v, "rollout");
+		if (ro && rollout_from_json(ro, &s->ro))
+			return -EINVAL;
 	}
 	json_array_foreach(json_object_get(root, "retired"), i, v) {
 		json_int_t id = json_integer_value(json_object_get(v, "id"));

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * What the agent remembers beyond the pinned maps: which id each service has, the last change
- * of its weight and why, and ids retired recently. Kept in STATE_DIR/state.json, written whole
- * (write, fsync, rename), so a crash leaves the old file or the new one. Writers serialize on
- * STATE_DIR/state.lock: the agent, and canaryctl when it acts on the pins without the agent.
+ * of its weight and why, where its rollout is (and the decisions that took it there), and ids
+ * retired recently. Kept in STATE_DIR/state.json, written whole (write, fsync, rename), so a
+ * crash leaves the old file or the new one. Writers serialize on STATE_DIR/state.lock: the
+ * agent, and canaryctl when it acts on the pins without the agent.
  */
 #ifndef XDP_CANARY_STATE_H
 #define XDP_CANARY_STATE_H
@@ -14,6 +15,7 @@
 
 #include "canary_abi.h"
 #include "config.h"
+#include "rollout.h"
 
 #define STATE_TEXT_MAX		200
 #define STATE_RETIRE_MS		(5 * 60 * 1000)	/* an id rests this long before its reuse */
@@ -32,6 +34,7 @@ struct state_svc {
 	__u32 id;
 	bool paused;
 	struct state_change last;
+	struct rollout_state ro;	/* saved as "rollout" unless idle with no history */
 };
 
 struct canary_state {
