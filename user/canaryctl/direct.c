@@ -172,18 +172,6 @@ static json_t *cmd_pause(struct direct *x, struct state_svc *s, bool pause)
 			    was != pause));
 }
 
-static json_t *cmd_history(struct direct *x, struct state_svc *s)
-{
-	json_t *max = json_object_get(x->req, "max"), *evs;
-	char err[512];
-
-	evs = events_read(x->c->cfg.state_dir, s->name, max ? json_integer_value(max) : 20, err,
-			  sizeof(err));
-	if (!evs)
-		return answer_fail(1, "%s", err);
-	return direct_ok(json_pack("{ss so}", "service", s->name, "events", evs));
-}
-
 static json_t *dispatch(struct direct *x)
 {
 	struct state_svc *s = NULL;
@@ -214,9 +202,21 @@ static json_t *dispatch(struct direct *x)
 										: "promote");
 	if (!strcmp(x->cmd, "pause") || !strcmp(x->cmd, "resume"))
 		return cmd_pause(x, s, !strcmp(x->cmd, "pause"));
-	if (!strcmp(x->cmd, "history"))
-		return cmd_history(x, s);
 	return answer_fail(1, "%s needs canaryd, which is not running", x->cmd);
+}
+
+/* The event log is a file: no pins, no lock, and it outlives the service. */
+static json_t *history(const struct ctl *c, json_t *req)
+{
+	const char *service = json_string_value(json_object_get(req, "service"));
+	json_t *max = json_object_get(req, "max"), *evs;
+	char err[512];
+
+	evs = events_read(c->cfg.state_dir, service, max ? json_integer_value(max) : 20, err,
+			  sizeof(err));
+	if (!evs)
+		return answer_fail(1, "%s", err);
+	return direct_ok(json_pack("{ss so}", "service", service, "events", evs));
 }
 
 static json_t *teardown(const struct ctl *c)
@@ -238,6 +238,8 @@ json_t *direct_call(const struct ctl *c, json_t *req)
 	x.service = json_string_value(json_object_get(req, "service"));
 	if (!strcmp(x.cmd, "teardown"))
 		return teardown(c);
+	if (!strcmp(x.cmd, "history"))
+		return history(c, req);
 	if (!strcmp(x.cmd, "reload") || !strcmp(x.cmd, "ping"))
 		return answer_fail(1, "%s needs canaryd, which is not running", x.cmd);
 	x.st = calloc(1, sizeof(*x.st));

@@ -57,6 +57,8 @@ static const struct metric ver_metrics[] = {
 	{ "xdp_canary_http_unparsed_total", "counter", "Responses without an HTTP/1.x status." },
 	{ "xdp_canary_flows_closed_total", "counter", "Flows ended by FIN both ways or RST." },
 	{ "xdp_canary_flows_expired_total", "counter", "Idle UDP flows decided again." },
+	{ "xdp_canary_fallback_flows_total", "counter",
+	  "New flows this version's pool had no healthy backend for, sent to the other version." },
 };
 
 static const size_t ver_offsets[] = {
@@ -65,6 +67,7 @@ static const size_t ver_offsets[] = {
 	offsetof(struct ver_stats, reply_packets), offsetof(struct ver_stats, reply_bytes),
 	offsetof(struct ver_stats, http_responses), offsetof(struct ver_stats, http_unparsed),
 	offsetof(struct ver_stats, flows_closed), offsetof(struct ver_stats, flows_expired),
+	offsetof(struct ver_stats, fallback_flows),
 };
 
 static const struct { const char *outcome; size_t off; } fwd_outcomes[] = {
