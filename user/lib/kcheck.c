@@ -32,32 +32,27 @@ static void latency(enum canary_hist_kind kind, double q, const struct ver_sampl
 	*value = hist_quantile(&w, q);
 }
 
+/* The latency metrics: which histogram, which quantile. */
+static const struct {
+	enum canary_hist_kind kind;
+	double q;
+} latencies[KM_MAX] = {
+	[KM_HANDSHAKE_P95] = { CANARY_HIST_HANDSHAKE, 0.95 },
+	[KM_HANDSHAKE_P99] = { CANARY_HIST_HANDSHAKE, 0.99 },
+	[KM_TTFB_P95] = { CANARY_HIST_TTFB, 0.95 },
+	[KM_TTFB_P99] = { CANARY_HIST_TTFB, 0.99 },
+};
+
 void kcheck_measure(const struct plan_check *c, const struct svc_sample *old,
 		    const struct svc_sample *cur, unsigned int version, double *value,
 		    __u64 *samples)
 {
 	const struct ver_sample *o = &old->v[version], *n = &cur->v[version];
 
-	switch (c->metric) {
-	case KM_ERROR_RATIO:
+	if (c->metric == KM_ERROR_RATIO)
 		error_ratio(c->kinds, &o->vs, &n->vs, value, samples);
-		return;
-	case KM_HANDSHAKE_P95:
-		latency(CANARY_HIST_HANDSHAKE, 0.95, o, n, value, samples);
-		return;
-	case KM_HANDSHAKE_P99:
-		latency(CANARY_HIST_HANDSHAKE, 0.99, o, n, value, samples);
-		return;
-	case KM_TTFB_P95:
-		latency(CANARY_HIST_TTFB, 0.95, o, n, value, samples);
-		return;
-	case KM_TTFB_P99:
-		latency(CANARY_HIST_TTFB, 0.99, o, n, value, samples);
-		return;
-	default:
-		*value = NAN;
-		*samples = 0;
-	}
+	else if (c->metric < KM_MAX)
+		latency(latencies[c->metric].kind, latencies[c->metric].q, o, n, value, samples);
 }
 
 bool breaker_tripped(const struct plan_breaker *b, const struct svc_sample *old,
