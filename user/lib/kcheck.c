@@ -49,6 +49,8 @@ void kcheck_measure(const struct plan_check *c, const struct svc_sample *old,
 {
 	const struct ver_sample *o = &old->v[version], *n = &cur->v[version];
 
+	*value = NAN;
+	*samples = 0;
 	if (c->metric == KM_ERROR_RATIO)
 		error_ratio(c->kinds, &o->vs, &n->vs, value, samples);
 	else if (c->metric < KM_MAX)
