@@ -19,6 +19,8 @@ static const char *value_text(json_t *o, const char *key, char *buf, size_t len)
 
 	if (json_is_string(v))
 		snprintf(buf, len, "%s", json_string_value(v));	/* "+Inf", "-Inf" */
+	else if (json_is_integer(v))
+		snprintf(buf, len, "%lld", (long long)json_integer_value(v));
 	else if (json_is_number(v))
 		snprintf(buf, len, "%.4g", json_number_value(v));
 	else
@@ -28,15 +30,15 @@ static const char *value_text(json_t *o, const char *key, char *buf, size_t len)
 
 static void show_check(json_t *c, const char *indent)
 {
-	char can[24], stb[24], thr[24], rule[48];
+	char can[24], stb[24], thr[24], rule[48], smp[24];
 
 	value_text(c, "threshold", thr, sizeof(thr));
 	snprintf(rule, sizeof(rule), "%s %s", *str(c, "rule") ? str(c, "rule") : "-",
 		 *str(c, "rule") ? thr : "");
-	printf("%s%-16s %-10s %-8s %10s %10s  %-18s %8lld%s%s  %s\n", indent, str(c, "name"),
+	printf("%s%-16s %-10s %-8s %10s %10s  %-18s %8s%s%s  %s\n", indent, str(c, "name"),
 	       str(c, "source"), str(c, "outcome"), value_text(c, "canary", can, sizeof(can)),
 	       value_text(c, "stable", stb, sizeof(stb)), rule,
-	       (long long)json_integer_value(json_object_get(c, "samples")),
+	       value_text(c, "samples", smp, sizeof(smp)),
 	       json_is_true(json_object_get(c, "critical")) ? "  critical" : "",
 	       json_is_true(json_object_get(c, "dry_run")) ? "  dry-run" : "", str(c, "reason"));
 }

@@ -352,8 +352,8 @@ static void prom_check(const struct plan_check *c, const struct eval *ev, unsign
 	const struct prom_answer *stb = &ev->ans[i][ASK_STABLE];
 	const struct prom_answer *smp = &ev->ans[i][ASK_SAMPLES];
 	struct plan_check judged = *c;
+	__u64 samples = RO_SAMPLES_UNKNOWN;
 	double stable = NAN;
-	__u64 samples = 0;
 	char why[300];
 
 	for (unsigned int w = 0; w < ASK_MAX; w++) {

@@ -513,7 +513,11 @@ static int check_text(const struct plan *pl, const struct ro_check_result *r, ch
 	case CHECK_PASS:
 		break;
 	case CHECK_FAIL:
-		if (isnan(r->stable))
+		if (r->samples == RO_SAMPLES_UNKNOWN && !isnan(r->stable))
+			snprintf(numbers, sizeof(numbers), " (stable %.4g)", r->stable);
+		else if (r->samples == RO_SAMPLES_UNKNOWN)
+			break;
+		else if (isnan(r->stable))
 			snprintf(numbers, sizeof(numbers), " (%llu samples)",
 				 (unsigned long long)r->samples);
 		else

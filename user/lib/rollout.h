@@ -29,6 +29,7 @@
 
 #define RO_HISTORY	16
 #define RO_TEXT_MAX	200
+#define RO_SAMPLES_UNKNOWN	((__u64)-1)
 
 enum ro_phase {
 	RO_IDLE = 0,		/* no rollout: the weight is the operator's */
@@ -66,7 +67,8 @@ struct ro_check_result {
 	double canary;		/* the measured values; NAN when not measured */
 	double stable;
 	double threshold;	/* the limit of the rule that decided; NAN when none did */
-	__u64 samples;		/* canary requests or flows in the window */
+	__u64 samples;		/* canary requests or flows in the window; RO_SAMPLES_UNKNOWN
+				 * when nothing counts them (no samples_query) */
 	char rule[16];		/* "max", "min", "max_ratio", "max_delta", "" */
 	char reason[160];	/* "canary 0.31 > max 0.05" or the error */
 	bool critical;

@@ -34,12 +34,13 @@ static const char *const source_names[] = { "prometheus", "kernel" };
 
 json_t *check_result_json(const struct plan_check *c, const struct ro_check_result *r)
 {
-	json_t *j = json_pack("{ss ss so so so sI ss ss sb sb}", "name", r->name,
+	json_t *j = json_pack("{ss ss so so so so ss ss sb sb}", "name", r->name,
 			      "outcome", check_outcome_names[r->outcome],
 			      "canary", json_number_or_null(r->canary),
 			      "stable", json_number_or_null(r->stable),
 			      "threshold", json_number_or_null(r->threshold),
-			      "samples", (json_int_t)r->samples, "rule", r->rule,
+			      "samples", r->samples == RO_SAMPLES_UNKNOWN ? json_null() :
+					 json_integer((json_int_t)r->samples), "rule", r->rule,
 			      "reason", r->reason, "critical", r->critical, "dry_run", r->dry_run);
 
 	if (j && c)
