@@ -88,7 +88,7 @@ hist_count() {	# VERSION KIND(0 handshake, 1 ttfb)
 		reset_hits
 		run curl_n 40
 		[ "$status" -eq 0 ]
-		! echo "$output" | grep -q FAILED
+		[[ $output != *FAILED* ]]
 		stable=$(echo "$output" | grep -c '^stable$' || true)
 		canary=$(echo "$output" | grep -c '^canary$' || true)
 		[ $((stable + canary)) -eq 40 ]
@@ -146,7 +146,7 @@ hist_count() {	# VERSION KIND(0 handshake, 1 ttfb)
 	for w in 0 50 100; do
 		set_weight "$w"
 		run curl_n 20
-		! echo "$output" | grep -q FAILED
+		[[ $output != *FAILED* ]]
 		stable=$(echo "$output" | grep -c '^local-stable$' || true)
 		canary=$(echo "$output" | grep -c '^local-canary$' || true)
 		[ $((stable + canary)) -eq 20 ]
