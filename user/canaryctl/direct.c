@@ -16,6 +16,7 @@
 #include "events.h"
 #include "ops.h"
 #include "rollout.h"
+#include "rostatus.h"
 #include "status.h"
 #include "svc.h"
 
@@ -172,17 +173,35 @@ static json_t *cmd_pause(struct direct *x, struct state_svc *s, bool pause)
 			    was != pause));
 }
 
-static json_t *dispatch(struct direct *x)
+/*
+ * The decisions the state machine noted here since @from go to the event log, as the agent's do:
+ * a restarted agent takes the ring as already logged, and history must show a rollback made
+ * without it.
+ */
+static void decisions_log(struct direct *x, const struct state_svc *s, unsigned int from)
 {
-	struct state_svc *s = NULL;
+	const struct cfg_service *svc = config_service(&x->c->cfg, s->name);
+	char err[512];
+
+	if (!svc || !svc->plan)
+		return;
+	for (unsigned int i = from; i != s->ro.hnext; i = (i + 1) % RO_HISTORY) {
+		json_t *ev = json_pack("{sI ss ss so so}", "time_ms", (json_int_t)now_ms(),
+				       "service", s->name, "event", "decision",
+				       "rollout", rollout_status_json(svc->plan, &s->ro),
+				       "decision", decision_json(&s->ro.history[i]));
+
+		if (!ev || events_append(x->c->cfg.state_dir, ev, err, sizeof(err)))
+			fprintf(stderr, "canaryctl: warning: event log: %s\n",
+				ev ? err : "out of memory");
+		json_decref(ev);
+	}
+}
+
+static json_t *dispatch_cmd(struct direct *x, struct state_svc *s)
+{
 	json_t *resp;
 
-	if (x->service) {
-		s = service_find(x);
-		if (!s)
-			return answer_fail(2, "no service \"%s\" in the state (%s) or the config",
-				    x->service, x->c->cfg.state_dir);
-	}
 	if (!strcmp(x->cmd, "status") || !strcmp(x->cmd, "services"))
 		return cmd_status(x, s);
 	if (s && config_service(&x->c->cfg, s->name) &&
@@ -203,6 +222,25 @@ static json_t *dispatch(struct direct *x)
 	if (!strcmp(x->cmd, "pause") || !strcmp(x->cmd, "resume"))
 		return cmd_pause(x, s, !strcmp(x->cmd, "pause"));
 	return answer_fail(1, "%s needs canaryd, which is not running", x->cmd);
+}
+
+static json_t *dispatch(struct direct *x)
+{
+	struct state_svc *s = NULL;
+	unsigned int from;
+	json_t *resp;
+
+	if (x->service) {
+		s = service_find(x);
+		if (!s)
+			return answer_fail(2, "no service \"%s\" in the state (%s) or the config",
+				    x->service, x->c->cfg.state_dir);
+	}
+	from = s ? s->ro.hnext : 0;
+	resp = dispatch_cmd(x, s);
+	if (s && json_is_true(json_object_get(resp, "ok")))
+		decisions_log(x, s, from);
+	return resp;
 }
 
 /* The event log is a file: no pins, no lock, and it outlives the service. */
