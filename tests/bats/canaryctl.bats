@@ -169,10 +169,10 @@ teardown_file() {
 	run --separate-stderr "$CANARYCTL" --help
 	[ "$status" -eq 0 ]
 	[[ $output == "usage: canaryctl"* ]]
-	for c in status services weight rollback promote pause resume reload teardown; do
+	for c in status services weight rollback start promote pause resume history reload teardown; do
 		[[ $output == *"  $c "* ]]
 	done
-	for c in status services weight rollback promote pause resume reload teardown; do
+	for c in status services weight rollback start promote pause resume history reload teardown; do
 		run --separate-stderr "$CANARYCTL" "$c" --help
 		[ "$status" -eq 0 ]
 		[[ $output == "usage: canaryctl [OPTIONS] $c"* ]]
