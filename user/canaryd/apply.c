@@ -15,6 +15,7 @@
 
 #include "addr.h"
 #include "canaryd.h"
+#include "engine.h"
 #include "links.h"
 #include "stats.h"
 #include "svc.h"
@@ -448,6 +449,7 @@ void state_refresh(struct canaryd *d)
 			/* What canaryctl did to the rollout too: rolled back, paused, promoted. */
 			s->ro = t->ro;
 			s->ro.clock_ms = 0;
+			engine_adopt_svc(d, s);
 		}
 		s->paused = t->paused;
 	}

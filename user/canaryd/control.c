@@ -211,8 +211,9 @@ static json_t *set_weight(struct request *r, struct state_svc *s, __u16 bp, bool
 
 static json_t *cmd_weight(struct request *r)
 {
-	json_t *bpj = json_object_get(r->req, "weight_bp"), *err = NULL;
+	json_t *bpj = json_object_get(r->req, "weight_bp"), *err = NULL, *ans;
 	struct state_svc *s = service_arg(r, &err);
+	const struct ro_action none = { 0 };
 	json_int_t bp;
 
 	if (!s)
@@ -220,9 +221,12 @@ static json_t *cmd_weight(struct request *r)
 	if (!json_is_integer(bpj) || (bp = json_integer_value(bpj)) < 0 ||
 	    bp > CANARY_WEIGHT_MAX)
 		return answer_fail(2, "weight: weight_bp must be 0..%d", CANARY_WEIGHT_MAX);
-	if (r->svc->plan)
-		rollout_weight_set(&s->ro, now_ms(), bp, r->by);
-	return set_weight(r, s, bp, false, "weight");
+	if (!r->svc->plan)
+		return set_weight(r, s, bp, false, "weight");
+	rollout_weight_set(&s->ro, now_ms(), bp, r->by);
+	ans = set_weight(r, s, bp, false, "weight");
+	engine_act(r->d, r->svc, s, &none, r->by, NULL);	/* the decision goes to the log now */
+	return ans;
 }
 
 static json_t *cmd_rollback(struct request *r)

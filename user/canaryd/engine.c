@@ -629,9 +629,11 @@ __u64 engine_breaker_trips(struct canaryd *d, __u32 id)
 /* The log knows every decision made so far; a restarted agent does not repeat them. */
 void engine_adopt(struct canaryd *d)
 {
-	for (unsigned int i = 0; i < d->state->nsvc; i++) {
-		const struct state_svc *s = &d->state->svc[i];
+	for (unsigned int i = 0; i < d->state->nsvc; i++)
+		engine_adopt_svc(d, &d->state->svc[i]);
+}
 
-		d->engine->svc[s->id].seen_hnext = s->ro.hnext;
-	}
+void engine_adopt_svc(struct canaryd *d, const struct state_svc *s)
+{
+	d->engine->svc[s->id].seen_hnext = s->ro.hnext;
 }

@@ -26,6 +26,9 @@ void engine_reload(struct canaryd *d);
 /* At start: decisions already in the state are already in the event log. */
 void engine_adopt(struct canaryd *d);
 
+/* The same for one service whose rollout canaryctl changed (and logged) without the agent. */
+void engine_adopt_svc(struct canaryd *d, const struct state_svc *s);
+
 /*
  * Carries out @a for @s: the weight, the event log, webhooks, the state file. @checks (or NULL)
  * are the results the decision came from.
