@@ -282,11 +282,6 @@ void engine_act(struct canaryd *d, const struct cfg_service *svc, struct state_s
 
 /* ---- evaluations ---- */
 
-static void interval_text(const struct plan *pl, char *buf, size_t len)
-{
-	duration_format(pl->interval_ms, buf, len);
-}
-
 static int ask(struct canaryd *d, const struct cfg_service *svc, struct eval *ev,
 	       unsigned int i, enum ask what)
 {
@@ -303,7 +298,7 @@ static int ask(struct canaryd *d, const struct cfg_service *svc, struct eval *ev
 	/* The answer must come before the next evaluation is due. */
 	if (timeout > pl->interval_ms * 8 / 10)
 		timeout = pl->interval_ms * 8 / 10;
-	interval_text(pl, interval, sizeof(interval));
+	duration_format(pl->interval_ms, interval, sizeof(interval));
 	if (prom_expand(tmpl, svc->name, version, interval, query, sizeof(query)))
 		snprintf(err, sizeof(err), "query longer than %zu bytes once expanded",
 			 sizeof(query) - 1);
@@ -311,6 +306,8 @@ static int ask(struct canaryd *d, const struct cfg_service *svc, struct eval *ev
 		req = prom_req_new(&d->cfg.prometheus, query, ev->time_ms, timeout, err,
 				   sizeof(err));
 	x = req ? xfer_add(d->engine, req, XFER_QUERY) : NULL;
+	/* Asked, even when the asking failed: the check then ends as an error, never judged. */
+	ev->asked[i][what] = true;
 	if (!x) {
 		ev->ans[i][what].status = PROM_ERROR;
 		snprintf(ev->ans[i][what].error, sizeof(ev->ans[i][what].error), "%s",
@@ -323,7 +320,6 @@ static int ask(struct canaryd *d, const struct cfg_service *svc, struct eval *ev
 	x->ask = what;
 	snprintf(x->what, sizeof(x->what), "service %s: check %s: %s query", svc->name, c->name,
 		 ask_names[what]);
-	ev->asked[i][what] = true;
 	ev->pending++;
 	return 0;
 }
