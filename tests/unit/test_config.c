@@ -521,6 +521,8 @@ static const struct bad bad_configs[] = {
 	  "services[0].rollout.checks[0].samples_query: must not be empty" },
 	{ PRO("'checks': [" PCHECK("'metric': 'error_ratio', 'max': 1") "]"),
 	  "services[0].rollout.checks[0].metric: only for a kernel check" },
+	{ PRO("'checks': [" PCHECK("'max': 1, 'min_samples': 10") "]"),
+	  "services[0].rollout.checks[0].min_samples: only for a check with \"samples_query\"" },
 	/* Rollback, breaker, webhooks. */
 	{ RO("'rollback': {'mode': 'slow'}"),
 	  "services[0].rollout.rollback.mode: \"slow\" is not instant or gradual" },

@@ -805,6 +805,9 @@ static int check_prometheus(struct parser *p, json_t *v, struct plan_check *ck)
 		ret = get_query(p, v, "query", true, ck->query);
 	if (!ret)
 		ret = get_query(p, v, "samples_query", false, ck->samples_query);
+	/* Without a query that counts them, min_samples would be silently ignored. */
+	if (!ret && !ck->samples_query[0])
+		ret = forbid(p, v, "min_samples", "a check with \"samples_query\"");
 	return ret < 0 ? ret : 0;
 }
 
