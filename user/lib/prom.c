@@ -405,8 +405,9 @@ static int read_token(const char *path, char *tok, size_t size, char *err, size_
 		snprintf(err, errlen, "bearer_token_file %s: %s", path, strerror(-bad));
 		return bad;
 	}
-	n = fread(tok, 1, size - 1, f);
-	bad = ferror(f) ? -EIO : !feof(f) ? -EFBIG : 0;
+	/* size bytes asked: all of them read means no room for the NUL, so too long. */
+	n = fread(tok, 1, size, f);
+	bad = ferror(f) ? -EIO : n == size ? -EFBIG : 0;
 	fclose(f);
 	if (bad) {
 		snprintf(err, errlen, "bearer_token_file %s: %s", path,
