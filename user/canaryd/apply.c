@@ -111,6 +111,7 @@ static int service_create(struct canaryd *d, const struct cfg_service *svc, char
 		state_svc_retire(d->state, svc->name, 0);
 		return ret;
 	}
+	engine_svc_reset(d, s);	/* a reused id: nothing of its last service's rollout */
 	state_note(s, now_ms(), "created", 0, svc->weight, "in the config", "canaryd");
 	log_info("service %s: created as id %u on %s: %u stable, %u canary backends, canary "
 		 "weight %s%%", svc->name, s->id, key_format(&svc->key, key, sizeof(key)),
@@ -209,6 +210,7 @@ static void service_retire(struct canaryd *d, struct state_svc *s)
 	ret = override_prune(&d->dp, id, override_none, NULL);
 	if (ret)
 		log_warn("service %s: remove override prefixes: %s", name, strerror(-ret));
+	engine_svc_reset(d, s);
 	state_svc_retire(d->state, name, now_ms());
 	log_info("service %s: removed (id %u rests 5 minutes before reuse)", name, id);
 }
@@ -222,9 +224,19 @@ static struct state_svc *service_adopt(struct canaryd *d, const struct cfg_servi
 	if (svc_id_of(&d->dp, &svc->key, &id))
 		return NULL;
 	s = state_svc_claim(d->state, svc->name, id);
-	if (s)
-		log_info("service %s: found in the pins as id %u; kept", svc->name, id);
+	if (!s)
+		return NULL;
+	engine_svc_reset(d, s);
+	log_info("service %s: found in the pins as id %u; kept", svc->name, id);
 	return s;
+}
+
+/* Checks and windows of the old plan mean nothing to a new one. Plans are calloc'ed: memcmp. */
+static bool plan_changed(const struct cfg_service *old, const struct cfg_service *svc)
+{
+	if (!old || !old->plan || !svc->plan)
+		return !old || old->plan != svc->plan;
+	return memcmp(old->plan, svc->plan, sizeof(*svc->plan)) != 0;
 }
 
 static int services_apply(struct canaryd *d, const struct canary_config *old, char *err,
@@ -247,6 +259,8 @@ static int services_apply(struct canaryd *d, const struct canary_config *old, ch
 		const struct cfg_service *svc = &d->cfg.services[i];
 		struct state_svc *s = state_svc_find(d->state, svc->name);
 
+		if (s && plan_changed(cfg_service_of(old, svc->name), svc))
+			engine_svc_reset(d, s);
 		if (s)
 			ret = service_update(d, svc, cfg_service_of(old, svc->name), s);
 		else

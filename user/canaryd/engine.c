@@ -601,14 +601,13 @@ int engine_poll(struct canaryd *d, struct curl_waitfd *extra, unsigned int n, in
 
 /* ---- what the control socket and the exporter ask ---- */
 
-void engine_reload(struct canaryd *d)
+void engine_svc_reset(struct canaryd *d, const struct state_svc *s)
 {
-	/* Service ids may now name other services: evaluations under way are dropped. */
-	for (unsigned int i = 0; i < CANARY_MAX_SVC; i++) {
-		d->engine->svc[i].ev.seq = 0;
-		d->engine->svc[i].running = false;
-		d->engine->svc[i].nlast = 0;
-	}
+	struct svc_engine *se = &d->engine->svc[s->id];
+
+	free(se->brk);
+	memset(se, 0, sizeof(*se));	/* an evaluation under way is dropped with it */
+	se->seen_hnext = s->ro.hnext;
 }
 
 const struct ro_check_result *engine_last_checks(struct canaryd *d, __u32 id, unsigned int *n)
@@ -620,13 +619,6 @@ const struct ro_check_result *engine_last_checks(struct canaryd *d, __u32 id, un
 __u64 engine_breaker_trips(struct canaryd *d, __u32 id)
 {
 	return d->engine->svc[id].breaker_trips;
-}
-
-/* The log knows every decision made so far; a restarted agent does not repeat them. */
-void engine_adopt(struct canaryd *d)
-{
-	for (unsigned int i = 0; i < d->state->nsvc; i++)
-		engine_adopt_svc(d, &d->state->svc[i]);
 }
 
 void engine_adopt_svc(struct canaryd *d, const struct state_svc *s)

@@ -20,13 +20,16 @@ int engine_poll(struct canaryd *d, struct curl_waitfd *extra, unsigned int n, in
 /* Moves transfers on and handles the finished ones. */
 void engine_run(struct canaryd *d);
 
-/* After a reload: evaluations under way are dropped. */
-void engine_reload(struct canaryd *d);
+/*
+ * Forgets what the engine knew of @s's id: for a service that is new, adopted, retired, or
+ * whose plan changed. Its windows, breaker ring, last checks and evaluation start again.
+ */
+void engine_svc_reset(struct canaryd *d, const struct state_svc *s);
 
-/* At start: decisions already in the state are already in the event log. */
-void engine_adopt(struct canaryd *d);
-
-/* The same for one service whose rollout canaryctl changed (and logged) without the agent. */
+/*
+ * Decisions in @s's rollout are already in the event log (canaryctl changed and logged them
+ * without the agent). At start, the first apply resets every service the same way.
+ */
 void engine_adopt_svc(struct canaryd *d, const struct state_svc *s);
 
 /*

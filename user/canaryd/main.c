@@ -229,7 +229,6 @@ static void reload(struct canaryd *d)
 	startup_settings_keep(&next, &d->cfg);
 	old = d->cfg;
 	d->cfg = next;
-	engine_reload(d);
 	if (apply_config(d, &old, err, sizeof(err))) {
 		d->counters.reloads_failed++;
 		d->last_reload_ok = false;
@@ -363,7 +362,6 @@ static int start(struct canaryd *d)
 		log_err("%s", err);
 		return -1;
 	}
-	engine_adopt(d);
 	if (apply_config(d, NULL, err, sizeof(err)) || health_start(d, err, sizeof(err))) {
 		log_err("%s", err);
 		return -1;
