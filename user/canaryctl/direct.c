@@ -159,14 +159,15 @@ static json_t *cmd_pause(struct direct *x, struct state_svc *s, bool pause)
 	const struct cfg_service *svc = config_service(&x->c->cfg, s->name);
 	struct ro_action a = { 0 };
 	char err[512] = "";
-	bool was = s->paused;
+	bool plan = svc && svc->plan, was = plan ? s->ro.paused : s->paused;
 
-	if (svc && svc->plan && rollout_pause(&s->ro, now_ms(), pause, pause ?
-					      "paused by an operator, without canaryd" :
-					      "resumed by an operator, without canaryd",
-					      &a, err, sizeof(err)))
+	/* A service with a plan keeps its paused flag in the rollout's state alone. */
+	if (plan && rollout_pause(&s->ro, now_ms(), pause, pause ?
+				  "paused by an operator, without canaryd" :
+				  "resumed by an operator, without canaryd", &a, err, sizeof(err)))
 		return answer_fail(1, "%s", err);
-	s->paused = pause;
+	if (!plan)
+		s->paused = pause;
 	if (state_save(x->c->cfg.state_dir, x->st, err, sizeof(err)))
 		return answer_fail(1, "%s", err);
 	return direct_ok(json_pack("{ss sb sb}", "service", s->name, "paused", pause, "changed",

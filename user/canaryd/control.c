@@ -283,7 +283,6 @@ static json_t *cmd_pause(struct request *r, bool pause)
 								      : "resumed by an operator"),
 				  &a, why, sizeof(why)))
 			return answer_fail(ANSWER_FAIL, "%s", why);
-		s->paused = s->ro.paused;
 		return rollout_answer(r, s, pause ? "pause" : "resume", &a);
 	}
 	s->paused = pause;

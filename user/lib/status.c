@@ -52,6 +52,8 @@ json_t *status_svc_json(struct canary_dp *dp, const struct state_svc *s,
 			const struct cfg_service *svc, const struct svc_sample *old,
 			const struct svc_sample *cur, bool agent)
 {
+	/* With a plan, the rollout's own flag: the state machine pauses and resumes it too. */
+	bool paused = svc && svc->plan ? s->ro.paused : s->paused;
 	struct svc_state st;
 	json_t *j;
 
@@ -62,7 +64,7 @@ json_t *status_svc_json(struct canary_dp *dp, const struct state_svc *s,
 		      "hash", st.mode == CANARY_HASH_CLIENT ? "client" : "flow",
 		      "http", !!(st.flags & CANARY_SVC_F_HTTP),
 		      "weight", st.weight / 100.0, "weight_bp", (json_int_t)st.weight,
-		      "generation", (json_int_t)st.gen, "paused", s->paused,
+		      "generation", (json_int_t)st.gen, "paused", paused,
 		      "agent", agent, "last_change", change_json(&s->last));
 	endpoint_set(j, svc);
 	json_object_set_new(j, "active", json_boolean(st.flags & CANARY_SVC_F_ACTIVE));
