@@ -136,10 +136,11 @@ static json_t *rollout_answer(struct request *r, struct state_svc *s, const char
 			      const struct ro_action *a)
 {
 	struct svc_state before = { 0 }, after = { 0 };
-	char from[8], to[8];
+	char from[8], to[8], err[512];
 
 	svc_state_read(&r->d->dp, s->id, &before);
-	engine_act(r->d, r->svc, s, a, r->by, NULL);
+	if (engine_act(r->d, r->svc, s, a, r->by, NULL, err, sizeof(err)))
+		return answer_fail(ANSWER_FAIL, "%s", err);
 	svc_state_read(&r->d->dp, s->id, &after);
 	return answer_ok(json_pack("{ss ss ss ss ss so}", "service", s->name, "action", cmd,
 			    "from", weight_format(before.weight, from, sizeof(from)),
@@ -223,9 +224,12 @@ static json_t *cmd_weight(struct request *r)
 		return answer_fail(2, "weight: weight_bp must be 0..%d", CANARY_WEIGHT_MAX);
 	if (!r->svc->plan)
 		return set_weight(r, s, bp, false, "weight");
-	rollout_weight_set(&s->ro, now_ms(), bp, r->by);
 	ans = set_weight(r, s, bp, false, "weight");
-	engine_act(r->d, r->svc, s, &none, r->by, NULL);	/* the decision goes to the log now */
+	if (!json_is_true(json_object_get(ans, "ok")))
+		return ans;
+	/* Stored: the rollout pauses so that it does not undo it, and the log says so now. */
+	rollout_weight_set(&s->ro, now_ms(), bp, r->by);
+	engine_act(r->d, r->svc, s, &none, r->by, NULL, NULL, 0);
 	return ans;
 }
 
@@ -234,14 +238,16 @@ static json_t *cmd_rollback(struct request *r)
 	bool hard = json_is_true(json_object_get(r->req, "hard"));
 	json_t *err = NULL;
 	struct state_svc *s = service_arg(r, &err);
-
 	struct ro_action a = { 0 };
 
 	if (!s)
 		return err;
 	if (!r->svc->plan)
 		return set_weight(r, s, 0, hard, hard ? "rollback --hard" : "rollback");
-	/* The store comes first; the state machine only records it. */
+	/*
+	 * The rollout ends first, so that nothing moves the weight up again, then the store; if
+	 * the store fails the operator is told, and the rollout stays ended.
+	 */
 	rollout_rollback(r->svc->plan, &s->ro, now_ms(), hard,
 			 reason_or(r, "rolled back by an operator"), &a);
 	return rollout_answer(r, s, hard ? "rollback --hard" : "rollback", &a);

@@ -236,17 +236,19 @@ static void window_restart(struct canaryd *d, struct state_svc *s, const struct 
 }
 
 static int weight_apply(struct canaryd *d, struct state_svc *s, const struct ro_action *a,
-			const char *by)
+			const char *by, char *err, size_t errlen)
 {
 	const char *action = a->kind == RA_ROLLBACK ? (a->hard ? "rollback --hard" : "rollback")
 						    : "rollout";
 	struct op_result res;
-	char err[512], from[8], to[8];
+	char from[8], to[8];
+	int ret;
 
-	if (op_set_weight(&d->dp, s, a->weight_bp, a->hard, action, a->reason, by, &res, err,
-			  sizeof(err))) {
+	ret = op_set_weight(&d->dp, s, a->weight_bp, a->hard, action, a->reason, by, &res, err,
+			    errlen);
+	if (ret) {
 		log_err("service %s: %s: %s", s->name, action, err);
-		return -EIO;
+		return ret;
 	}
 	log_info("service %s: %s: canary weight %s%% -> %s%%%s (%s)", s->name, action,
 		 weight_format(res.from_bp, from, sizeof(from)),
@@ -255,15 +257,18 @@ static int weight_apply(struct canaryd *d, struct state_svc *s, const struct ro_
 	return 0;
 }
 
-void engine_act(struct canaryd *d, const struct cfg_service *svc, struct state_svc *s,
-		const struct ro_action *a, const char *by, const json_t *checks)
+int engine_act(struct canaryd *d, const struct cfg_service *svc, struct state_svc *s,
+	       const struct ro_action *a, const char *by, const json_t *checks, char *err,
+	       size_t errlen)
 {
 	struct svc_engine *se = &d->engine->svc[s->id];
 	const char *name = event_name(a->event);
+	char why[512];
 	unsigned int noted;
+	int ret = 0;
 
 	if (a->kind != RA_NONE) {
-		weight_apply(d, s, a, by);
+		ret = weight_apply(d, s, a, by, err ?: why, err ? errlen : sizeof(why));
 		window_restart(d, s, svc->plan);
 	}
 	if (name && a->kind == RA_NONE)
@@ -278,6 +283,7 @@ void engine_act(struct canaryd *d, const struct cfg_service *svc, struct state_s
 	}
 	if (a->kind != RA_NONE || name || noted)
 		state_commit(d);
+	return ret;
 }
 
 /* ---- evaluations ---- */
@@ -400,7 +406,7 @@ static void eval_finish(struct canaryd *d, const struct cfg_service *svc, struct
 		return;		/* an operator moved the rollout meanwhile */
 	rollout_evaluated(pl, &s->ro, now_ms(), ev->res, pl->nchecks, &a);
 	checks = checks_json(pl, ev->res);
-	engine_act(d, svc, s, &a, "rollout engine", checks);
+	engine_act(d, svc, s, &a, "rollout engine", checks, NULL, 0);
 	json_decref(checks);
 }
 
@@ -491,7 +497,7 @@ static void breaker_check(struct canaryd *d, const struct cfg_service *svc,
 		return;
 	se->breaker_trips++;
 	se->brk_n = 0;
-	engine_act(d, svc, s, &a, "breaker", NULL);
+	engine_act(d, svc, s, &a, "breaker", NULL, NULL, 0);
 }
 
 /* ---- the clock ---- */
@@ -504,7 +510,7 @@ static void engine_svc_tick(struct canaryd *d, const struct cfg_service *svc, st
 	struct svc_sample now;
 
 	rollout_tick(svc->plan, &s->ro, now_ms(), healthy, &a);
-	engine_act(d, svc, s, &a, "rollout engine", NULL);
+	engine_act(d, svc, s, &a, "rollout engine", NULL, NULL, 0);
 	if (!running_phase(s->ro.phase)) {
 		se->running = false;
 		return;

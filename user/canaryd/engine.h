@@ -34,10 +34,12 @@ void engine_adopt_svc(struct canaryd *d, const struct state_svc *s);
 
 /*
  * Carries out @a for @s: the weight, the event log, webhooks, the state file. @checks (or NULL)
- * are the results the decision came from.
+ * are the results the decision came from. Returns 0, or the weight store's error with the
+ * reason in @err (which may be NULL: the log has it anyway).
  */
-void engine_act(struct canaryd *d, const struct cfg_service *svc, struct state_svc *s,
-		const struct ro_action *a, const char *by, const json_t *checks);
+int engine_act(struct canaryd *d, const struct cfg_service *svc, struct state_svc *s,
+	       const struct ro_action *a, const char *by, const json_t *checks, char *err,
+	       size_t errlen);
 
 const struct ro_check_result *engine_last_checks(struct canaryd *d, __u32 id, unsigned int *n);
 __u64 engine_breaker_trips(struct canaryd *d, __u32 id);
