@@ -53,7 +53,6 @@ struct canaryd {
 	bool last_reload_ok;
 	__u64 start_ms;
 	__u64 state_seen;		/* inode and mtime of state.json as last written or read */
-	__u64 sample_every_ns;
 	int lock_fd, ctl_fd, sig_fd, timer_fd;
 	struct MHD_Daemon *mhd;
 	struct health_rt *health;	/* health.c: probes and who is up */
@@ -74,6 +73,7 @@ void state_refresh(struct canaryd *d);
 
 /* sampling and status (status.c) */
 void samples_take(struct canaryd *d);
+__u64 sample_every_ns(const struct canary_config *cfg);	/* so that the ring covers the window */
 json_t *status_json(struct canaryd *d, const struct cfg_service *svc);
 
 /* control.c */

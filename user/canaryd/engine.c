@@ -66,7 +66,7 @@ struct engine {
 	CURLM *multi;
 	struct xfer *xfers;
 	struct svc_engine svc[CANARY_MAX_SVC];
-	unsigned int ticks;
+	__u64 sampled_ns;		/* when samples_take() last ran */
 	__u64 seq;
 };
 
@@ -532,10 +532,13 @@ static void engine_svc_tick(struct canaryd *d, const struct cfg_service *svc, st
 
 void engine_tick(struct canaryd *d)
 {
-	unsigned int per_second = 1000 / d->cfg.breaker_every_ms;
+	__u64 now = mono_ns(), half_tick = d->cfg.breaker_every_ms * 500000ULL;
 
-	if (d->engine->ticks++ % (per_second ?: 1) == 0)
+	/* Half a tick of slack: a timer that fires a little early does not skip a sample. */
+	if (now + half_tick - d->engine->sampled_ns >= sample_every_ns(&d->cfg)) {
 		samples_take(d);
+		d->engine->sampled_ns = now;
+	}
 	for (unsigned int i = 0; i < d->cfg.nservices; i++) {
 		const struct cfg_service *svc = &d->cfg.services[i];
 		struct state_svc *s = state_svc_find(d->state, svc->name);

@@ -171,11 +171,6 @@ static int timer_open(struct canaryd *d)
 {
 	struct itimerspec its = {};
 
-	/* The window status reports is covered by the ring at one sample a tick. */
-	d->sample_every_ns = 1000000000ULL;
-	if (d->cfg.status_window_s > SAMPLE_RING / 2)
-		d->sample_every_ns *= (d->cfg.status_window_s + SAMPLE_RING / 2 - 1) /
-				      (SAMPLE_RING / 2);
 	/* The breaker's period: samples for status are taken every few of its ticks. */
 	its.it_interval.tv_sec = d->cfg.breaker_every_ms / 1000;
 	its.it_interval.tv_nsec = (d->cfg.breaker_every_ms % 1000) * 1000000L;

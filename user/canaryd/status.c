@@ -5,6 +5,16 @@
 #include "rostatus.h"
 #include "status.h"
 
+/* One a second; more seconds apart when the status window is longer than half the ring. */
+__u64 sample_every_ns(const struct canary_config *cfg)
+{
+	__u64 every = 1000000000ULL;
+
+	if (cfg->status_window_s > SAMPLE_RING / 2)
+		every *= (cfg->status_window_s + SAMPLE_RING / 2 - 1) / (SAMPLE_RING / 2);
+	return every;
+}
+
 void samples_take(struct canaryd *d)
 {
 	for (unsigned int i = 0; i < d->state->nsvc; i++) {
