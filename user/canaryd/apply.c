@@ -407,7 +407,10 @@ static int ifaces_apply(struct canaryd *d, char *err, size_t errlen)
 			log_warn("%s", err);
 		clsact_note(d, name, false);
 	}
-	return tx_port_prune(&d->dp, tx_port_wanted, d);
+	ret = tx_port_prune(&d->dp, tx_port_wanted, d);
+	if (ret)
+		snprintf(err, errlen, "remove old redirect targets: %s", strerror(-ret));
+	return ret;
 }
 
 /* Everything the config names must be there before anything changes. */

@@ -334,9 +334,10 @@ static json_t *cmd_teardown(struct request *r)
 {
 	char err[512] = "";
 
-	control_close(r->d);
+	/* On failure the agent runs on, and must still be reachable. */
 	if (canary_teardown(r->d->cfg.pin_dir, r->d->cfg.state_dir, err, sizeof(err)))
 		return answer_fail(1, "teardown: %s", err);
+	control_close(r->d);
 	log_info("teardown (%s): programs, links and pins removed; stopping", r->by);
 	r->d->stop = true;
 	return answer_ok(json_object());
