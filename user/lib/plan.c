@@ -57,7 +57,7 @@ static const char *const hook_keys[] = { "url", "events", "timeout", NULL };
 static const char *const health_keys[] = { "type", "path", "every", "timeout", "fall", "rise",
 					   NULL };
 
-static const char *const sources[] = {
+const char *const check_source_names[] = {
 	[CHECK_PROMETHEUS] = "prometheus", [CHECK_KERNEL] = "kernel", NULL };
 static const char *const no_data_actions[] = {
 	[NO_DATA_HOLD] = "hold", [NO_DATA_FAIL] = "fail", [NO_DATA_PASS] = "pass", NULL };
@@ -930,7 +930,7 @@ static int parse_check(struct parser *p, json_t *v, unsigned int i, void *arg)
 	if (!ret)
 		ret = check_name(p, v, svc->plan, i);
 	if (!ret)
-		ret = get_enum(p, v, "source", sources, "prometheus or kernel", &source);
+		ret = get_enum(p, v, "source", check_source_names, "prometheus or kernel", &source);
 	if (!ret)
 		ret = fail(p, "source", "missing");
 	if (ret < 0)

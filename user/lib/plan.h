@@ -182,6 +182,7 @@ int duration_parse(const char *text, __u64 *ms);
 const char *duration_format(__u64 ms, char *buf, size_t len);
 
 extern const char *const kernel_metric_names[KM_MAX];
+extern const char *const check_source_names[];		/* by enum check_source */
 extern const char *const hook_event_names[];	/* bit i: hook_event_names[i] */
 
 #endif /* XDP_CANARY_PLAN_H */

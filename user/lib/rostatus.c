@@ -3,15 +3,7 @@
 
 #include "config.h"
 #include "rostatus.h"
-
-json_t *json_number_or_null(double x)
-{
-	if (isnan(x))
-		return json_null();
-	if (isinf(x))
-		return json_string(x > 0 ? "+Inf" : "-Inf");
-	return json_real(x);
-}
+#include "sample.h"
 
 static json_t *weight_json(__u16 bp)
 {
@@ -30,8 +22,6 @@ json_t *decision_json(const struct ro_decision *dec)
 			 "action", dec->action, "reason", dec->reason);
 }
 
-static const char *const source_names[] = { "prometheus", "kernel" };
-
 json_t *check_result_json(const struct plan_check *c, const struct ro_check_result *r)
 {
 	json_t *j = json_pack("{ss ss so so so so ss ss sb sb}", "name", r->name,
@@ -44,7 +34,7 @@ json_t *check_result_json(const struct plan_check *c, const struct ro_check_resu
 			      "reason", r->reason, "critical", r->critical, "dry_run", r->dry_run);
 
 	if (j && c)
-		json_object_set_new(j, "source", json_string(source_names[c->source]));
+		json_object_set_new(j, "source", json_string(check_source_names[c->source]));
 	return j;
 }
 
@@ -62,6 +52,8 @@ json_t *rollout_status_json(const struct plan *pl, const struct rollout_state *r
 		      "failures", rs->failures, "failure_limit", pl->failure_limit,
 		      "hold_ms", (json_int_t)rs->hold_ms, "rollbacks", (json_int_t)rs->rollbacks,
 		      "last_decision", decision_json(rollout_last(rs)));
+	if (j && rs->started_ms)
+		json_object_set_new(j, "started_ms", json_integer((json_int_t)rs->started_ms));
 	if (j && st) {
 		json_object_set_new(j, "stage_weight", weight_json(st->weight));
 		json_object_set_new(j, "manual", json_boolean(st->manual));

@@ -16,7 +16,4 @@ json_t *decision_json(const struct ro_decision *dec);
 /* One check's result: name, outcome, canary, stable, threshold, rule, samples, reason. */
 json_t *check_result_json(const struct plan_check *c, const struct ro_check_result *r);
 
-/* A number, or null when it is NaN (JSON has no NaN); ±Inf as the strings "+Inf", "-Inf". */
-json_t *json_number_or_null(double x);
-
 #endif /* XDP_CANARY_ROSTATUS_H */

@@ -85,17 +85,21 @@ double hist_quantile(const struct lat_hist *h, double q)
 	return bucket_low(CANARY_HIST_BUCKETS - 1);
 }
 
+json_t *json_number_or_null(double x)
+{
+	if (isnan(x))
+		return json_null();
+	if (isinf(x))
+		return json_string(x > 0 ? "+Inf" : "-Inf");
+	return json_real(x);
+}
+
 void hist_sub(const struct lat_hist *a, const struct lat_hist *b, struct lat_hist *out)
 {
 	out->count = a->count - b->count;
 	out->sum_us = a->sum_us - b->sum_us;
 	for (unsigned int i = 0; i < CANARY_HIST_BUCKETS; i++)
 		out->bucket[i] = a->bucket[i] - b->bucket[i];
-}
-
-static json_t *num_or_null(double x)
-{
-	return isfinite(x) ? json_real(x) : json_null();
 }
 
 static json_t *errors_json(const struct ver_stats *cur, const struct ver_stats *old)
@@ -111,7 +115,7 @@ static json_t *errors_json(const struct ver_stats *cur, const struct ver_stats *
 		json_object_set_new(errs, k->name,
 				    json_pack("{sI sI so}", "total", (json_int_t)n, "window",
 					      (json_int_t)wn, "ratio",
-					      num_or_null(wof ? (double)wn / wof : NAN)));
+					      json_number_or_null(wof ? (double)wn / wof : NAN)));
 	}
 	return errs;
 }
@@ -128,9 +132,9 @@ static json_t *latency_json(const struct ver_sample *cur, const struct ver_sampl
 			w = cur->hist[k];
 		json_object_set_new(lat, hist_names[k],
 				    json_pack("{sI so so so}", "samples", (json_int_t)w.count,
-					      "p50_s", num_or_null(hist_quantile(&w, 0.50)),
-					      "p95_s", num_or_null(hist_quantile(&w, 0.95)),
-					      "p99_s", num_or_null(hist_quantile(&w, 0.99))));
+					      "p50_s", json_number_or_null(hist_quantile(&w, 0.50)),
+					      "p95_s", json_number_or_null(hist_quantile(&w, 0.95)),
+					      "p99_s", json_number_or_null(hist_quantile(&w, 0.99))));
 	}
 	return lat;
 }

@@ -52,6 +52,9 @@ __u64 mono_ns(void);
  */
 double hist_quantile(const struct lat_hist *h, double q);
 
+/* A number, or null when it is NaN (JSON has no NaN); ±Inf as the strings "+Inf", "-Inf". */
+json_t *json_number_or_null(double x);
+
 /* @a - @b, bucket by bucket: a histogram of what happened between two samples. */
 void hist_sub(const struct lat_hist *a, const struct lat_hist *b, struct lat_hist *out);
 
