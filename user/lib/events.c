@@ -20,29 +20,32 @@ static int events_path(const char *dir, const char *suffix, char *path, size_t l
 }
 
 /* A full log becomes the old generation; the next append starts a new one. */
-static void events_rotate(const char *dir, const char *path)
+static int events_rotate(const char *dir, const char *path)
 {
 	char old[PATH_MAX];
 	struct stat st;
+	int ret;
 
 	if (stat(path, &st) || st.st_size < EVENTS_MAX_BYTES)
-		return;
-	if (!events_path(dir, ".1", old, sizeof(old)))
-		rename(path, old);
+		return 0;
+	ret = events_path(dir, ".1", old, sizeof(old));
+	if (!ret && rename(path, old))
+		ret = -errno;
+	return ret;
 }
 
 int events_append(const char *state_dir, const json_t *ev, char *err, size_t errlen)
 {
 	char path[PATH_MAX], *line;
+	int fd, ret, rotated;
 	size_t len;
-	int fd, ret;
 
 	ret = events_path(state_dir, "", path, sizeof(path));
 	if (ret) {
 		snprintf(err, errlen, "event log in %s: %s", state_dir, strerror(-ret));
 		return ret;
 	}
-	events_rotate(state_dir, path);
+	rotated = events_rotate(state_dir, path);
 	line = json_dumps(ev, JSON_COMPACT | JSON_ENSURE_ASCII);
 	if (!line) {
 		snprintf(err, errlen, "event log: cannot encode an event");
@@ -54,6 +57,10 @@ int events_append(const char *state_dir, const json_t *ev, char *err, size_t err
 	ret = fd < 0 ? -errno : write_full(fd, line, len + 1);
 	if (ret)
 		snprintf(err, errlen, "append to %s: %s", path, strerror(-ret));
+	if (!ret && rotated) {	/* the event is in; the log just keeps growing */
+		snprintf(err, errlen, "rotate %s: %s", path, strerror(-rotated));
+		ret = rotated;
+	}
 	if (fd >= 0)
 		close(fd);
 	free(line);
@@ -73,6 +80,7 @@ static int events_scan(const char *path, const char *service, size_t max, json_t
 	size_t cap = 0;
 	char *line = NULL;
 	ssize_t n;
+	int ret;
 	FILE *f;
 
 	f = fopen(path, "re");
@@ -89,9 +97,10 @@ static int events_scan(const char *path, const char *service, size_t max, json_t
 		}
 		json_decref(ev);
 	}
+	ret = ferror(f) ? -EIO : 0;
 	free(line);
 	fclose(f);
-	return 0;
+	return ret;
 }
 
 json_t *events_read(const char *state_dir, const char *service, size_t max, char *err,

@@ -13,7 +13,10 @@
 #define EVENTS_FILE		"events.jsonl"
 #define EVENTS_MAX_BYTES	(16 << 20)
 
-/* Appends @ev as one line (one write(2), so lines never interleave). */
+/*
+ * Appends @ev as one line (one write(2), so lines never interleave). An error after the line
+ * is in (a full log that cannot be rotated) is still returned, with its reason in @err.
+ */
 int events_append(const char *state_dir, const json_t *ev, char *err, size_t errlen);
 
 /*
