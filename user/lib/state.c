@@ -295,9 +295,13 @@ static int state_from_json(json_t *root, struct canary_state *st)
 	return 0;
 }
 
-static int path_in(const char *dir, const char *file, char *path, size_t len)
+static int path_in(const char *dir, const char *file, char *path, size_t len, char *err,
+		   size_t errlen)
 {
-	return snprintf(path, len, "%s/%s", dir, file) >= (int)len ? -ENAMETOOLONG : 0;
+	if (snprintf(path, len, "%s/%s", dir, file) < (int)len)
+		return 0;
+	snprintf(err, errlen, "state directory %s: path too long", dir);
+	return -ENAMETOOLONG;
 }
 
 int state_load(const char *dir, struct canary_state *st, char *err, size_t errlen)
@@ -308,14 +312,18 @@ int state_load(const char *dir, struct canary_state *st, char *err, size_t errle
 	int ret;
 
 	memset(st, 0, sizeof(*st));
-	ret = path_in(dir, STATE_FILE, path, sizeof(path));
+	ret = path_in(dir, STATE_FILE, path, sizeof(path), err, errlen);
 	if (ret)
 		return ret;
 	if (access(path, F_OK) && errno == ENOENT)
 		return 0;
 	root = json_load_file(path, 0, &jerr);
 	if (!root) {
-		snprintf(err, errlen, "%s:%d: %s", path, jerr.line, jerr.text);
+		/* No line: the file could not be read at all, and jansson says why. */
+		if (jerr.line > 0)
+			snprintf(err, errlen, "%s:%d: %s", path, jerr.line, jerr.text);
+		else
+			snprintf(err, errlen, "%s", jerr.text);
 		return -EINVAL;
 	}
 	ret = state_from_json(root, st);
@@ -359,15 +367,18 @@ int state_save(const char *dir, const struct canary_state *st, char *err, size_t
 		snprintf(err, errlen, "encode state: out of memory");
 		return -ENOMEM;
 	}
+	/* These three say what went wrong themselves. */
 	ret = dir_ensure(dir, err, errlen);
 	if (!ret)
-		ret = path_in(dir, STATE_FILE, path, sizeof(path));
+		ret = path_in(dir, STATE_FILE, path, sizeof(path), err, errlen);
 	if (!ret)
-		ret = path_in(dir, STATE_FILE ".tmp", tmp, sizeof(tmp));
-	if (!ret) {
-		fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-		ret = fd < 0 ? -errno : 0;
+		ret = path_in(dir, STATE_FILE ".tmp", tmp, sizeof(tmp), err, errlen);
+	if (ret) {
+		free(text);
+		return ret;
 	}
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	ret = fd < 0 ? -errno : 0;
 	if (!ret)
 		ret = write_full(fd, text, strlen(text));
 	if (!ret && fsync(fd))
@@ -378,7 +389,7 @@ int state_save(const char *dir, const struct canary_state *st, char *err, size_t
 		ret = -errno;
 	if (!ret)
 		ret = fsync_dir(dir);
-	if (ret && !err[0])
+	if (ret)
 		snprintf(err, errlen, "write %s/%s: %s", dir, STATE_FILE, strerror(-ret));
 	free(text);
 	return ret;
@@ -391,7 +402,7 @@ int state_lock(const char *dir, char *err, size_t errlen)
 
 	ret = dir_ensure(dir, err, errlen);
 	if (!ret)
-		ret = path_in(dir, STATE_LOCK, path, sizeof(path));
+		ret = path_in(dir, STATE_LOCK, path, sizeof(path), err, errlen);
 	if (ret)
 		return ret;
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
