@@ -73,3 +73,12 @@ int prefix_parse(const char *text, __u8 addr[16], unsigned int *plen)
 	prefix_mask(addr, *plen);
 	return 0;
 }
+
+const char *endpoint_format(const __u8 addr[16], __u16 port, char *buf, size_t len)
+{
+	char a[CANARY_ADDRSTRLEN];
+
+	addr_format(addr, a, sizeof(a));
+	snprintf(buf, len, addr_is_v4(addr) ? "%s:%u" : "[%s]:%u", a, port);
+	return buf;
+}

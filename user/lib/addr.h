@@ -15,6 +15,11 @@ int addr_parse(const char *text, __u8 addr[16]);
 /* Formats IPv4-mapped addresses as dotted quads; @buf holds CANARY_ADDRSTRLEN bytes. */
 const char *addr_format(const __u8 addr[16], char *buf, size_t len);
 
+#define CANARY_ENDPOINTSTRLEN	(CANARY_ADDRSTRLEN + 8)	/* "[ADDR]:PORT" */
+
+/* "10.0.0.2:8080" or "[2001:db8::2]:8080"; @buf holds CANARY_ENDPOINTSTRLEN bytes. */
+const char *endpoint_format(const __u8 addr[16], __u16 port, char *buf, size_t len);
+
 bool addr_is_v4(const __u8 addr[16]);
 
 /*

@@ -126,15 +126,6 @@ int endpoint_parse(const char *text, __u16 dflt_port, __u8 addr[16], __u16 *port
 	return endpoint_explain(text, dflt_port, addr, port, why, sizeof(why));
 }
 
-static const char *endpoint_format(const __u8 addr[16], __u16 port, char *buf, size_t len)
-{
-	char a[CANARY_ADDRSTRLEN];
-
-	addr_format(addr, a, sizeof(a));
-	snprintf(buf, len, addr_is_v4(addr) ? "%s:%u" : "[%s]:%u", a, port);
-	return buf;
-}
-
 static const char *prefix_format(const __u8 addr[16], unsigned int plen, char *buf, size_t len)
 {
 	char a[CANARY_ADDRSTRLEN];

@@ -26,11 +26,7 @@ void probe_init(struct probe *p)
 
 const char *backend_format(const struct backend *be, char *buf, size_t len)
 {
-	char a[CANARY_ADDRSTRLEN];
-
-	addr_format(be->addr, a, sizeof(a));
-	snprintf(buf, len, addr_is_v4(be->addr) ? "%s:%u" : "[%s]:%u", a, be->port);
-	return buf;
+	return endpoint_format(be->addr, be->port, buf, len);
 }
 
 /* IPv4-mapped addresses are IPv4 backends: an AF_INET6 socket would need dual-stack to reach. */

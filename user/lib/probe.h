@@ -15,7 +15,7 @@
 #include "addr.h"
 #include "canary_abi.h"
 
-#define BACKEND_STRLEN		(CANARY_ADDRSTRLEN + 8)	/* "[ADDR]:PORT" */
+#define BACKEND_STRLEN		CANARY_ENDPOINTSTRLEN	/* "[ADDR]:PORT" */
 #define PROBE_REASON_MAX	64
 #define PROBE_REQ_MAX		512
 #define PROBE_RESP_MAX		64	/* the start of the status line: "HTTP/1.1 NNN" */
