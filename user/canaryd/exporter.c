@@ -199,38 +199,60 @@ static void weights(FILE *f, const struct scrape *sc)
 	}
 }
 
+/* One backend's three samples, each into its own metric's stream. */
+static void backend_samples(FILE *out[3], const char *const names[3], const char *service,
+			    unsigned int v, const struct backend *be, const struct be_stats *bs)
+{
+	const __u64 vals[3] = { bs->packets, bs->bytes, bs->new_flows };
+	char ep[CANARY_ENDPOINTSTRLEN];
+
+	endpoint_format(be->addr, be->port, ep, sizeof(ep));
+	for (unsigned int m = 0; m < 3; m++) {
+		sample_start(out[m], names[m], "", service, version_names[v]);
+		fputs(",backend=\"", out[m]);
+		label_value(out[m], ep);
+		fprintf(out[m], "\"} %llu\n", vals[m]);
+	}
+}
+
+/*
+ * Each backend's per-CPU counters are read once; its three samples go to three streams, printed
+ * one metric after the other (the text format groups a metric's samples).
+ */
 static void backends(FILE *f, struct canaryd *d)
 {
-	static const struct metric ms[] = {
+	static const struct metric ms[3] = {
 		{ "xdp_canary_backend_packets_total", "counter", "Packets sent to the backend." },
 		{ "xdp_canary_backend_bytes_total", "counter", "Bytes sent to the backend." },
 		{ "xdp_canary_backend_flows_total", "counter", "New flows sent to the backend." },
 	};
-	char addr[CANARY_ADDRSTRLEN], ep[CANARY_ADDRSTRLEN + 8];
+	const char *const names[3] = { ms[0].name, ms[1].name, ms[2].name };
+	char *buf[3] = { NULL };
+	size_t len[3];
+	FILE *out[3];
 
+	for (unsigned int m = 0; m < 3; m++)
+		out[m] = open_memstream(&buf[m], &len[m]);
+	for (unsigned int i = 0; out[0] && out[1] && out[2] && i < d->cfg.nservices; i++) {
+		const struct cfg_service *svc = &d->cfg.services[i];
+		struct state_svc *s = state_svc_find(d->state, svc->name);
+
+		for (unsigned int v = 0; s && v < CANARY_V_MAX; v++)
+			for (unsigned int b = 0; b < svc->npool[v]; b++) {
+				struct be_stats bs;
+
+				if (!stats_backend(&d->dp, s->id, v, b, &bs))
+					backend_samples(out, names, svc->name, v, &svc->pool[v][b],
+							&bs);
+			}
+	}
 	for (unsigned int m = 0; m < 3; m++) {
 		metric_header(f, &ms[m]);
-		for (unsigned int i = 0; i < d->cfg.nservices; i++) {
-			const struct cfg_service *svc = &d->cfg.services[i];
-			struct state_svc *s = state_svc_find(d->state, svc->name);
-
-			for (unsigned int v = 0; s && v < CANARY_V_MAX; v++)
-				for (unsigned int b = 0; b < svc->npool[v]; b++) {
-					const struct backend *be = &svc->pool[v][b];
-					struct be_stats bs;
-
-					if (stats_backend(&d->dp, s->id, v, b, &bs))
-						continue;
-					addr_format(be->addr, addr, sizeof(addr));
-					snprintf(ep, sizeof(ep), addr_is_v4(be->addr) ? "%s:%u" :
-						 "[%s]:%u", addr, be->port);
-					sample_start(f, ms[m].name, "", svc->name, version_names[v]);
-					fputs(",backend=\"", f);
-					label_value(f, ep);
-					fprintf(f, "\"} %llu\n", m == 0 ? bs.packets :
-						m == 1 ? bs.bytes : bs.new_flows);
-				}
-		}
+		if (out[m])
+			fclose(out[m]);
+		if (buf[m])
+			fwrite(buf[m], 1, len[m], f);
+		free(buf[m]);
 	}
 }
 
