@@ -96,15 +96,25 @@ static void show_version(const char *name, json_t *v)
 	       duration(num(tt, "p95_s"), b[12], 16), duration(num(tt, "p99_s"), b[13], 16));
 }
 
+/* "203.0.113.10:80/tcp", "[2001:db8::10]:80/tcp". */
+static const char *vip_text(json_t *s, char *buf, size_t len)
+{
+	const char *vip = str(s, "vip");
+
+	snprintf(buf, len, strchr(vip, ':') ? "[%s]:%lld/%s" : "%s:%lld/%s", vip,
+		 (long long)json_integer_value(json_object_get(s, "port")), str(s, "protocol"));
+	return buf;
+}
+
 static void show_status(json_t *s)
 {
 	json_t *vers = json_object_get(s, "versions");
 	double win = num(s, "window_s");
+	char vip[80];
 
 	printf("%s", str(s, "service"));
 	if (json_object_get(s, "vip"))
-		printf("  %s:%lld/%s", str(s, "vip"),
-		       (long long)json_integer_value(json_object_get(s, "port")), str(s, "protocol"));
+		printf("  %s", vip_text(s, vip, sizeof(vip)));
 	printf("  hash %s%s  generation %lld%s\n", str(s, "hash"),
 	       json_is_true(json_object_get(s, "http")) ? "  http" : "",
 	       (long long)json_integer_value(json_object_get(s, "generation")),
@@ -132,12 +142,10 @@ static void show_services(json_t *arr)
 
 	printf("%-20s %4s %-28s %8s %s\n", "SERVICE", "ID", "VIP", "CANARY", "STATE");
 	json_array_foreach(arr, i, s) {
-		char vip[64] = "-";
+		char vip[80] = "-";
 
 		if (json_object_get(s, "vip"))
-			snprintf(vip, sizeof(vip), "%s:%lld/%s", str(s, "vip"),
-				 (long long)json_integer_value(json_object_get(s, "port")),
-				 str(s, "protocol"));
+			vip_text(s, vip, sizeof(vip));
 		printf("%-20s %4lld %-28s %7.2f%% %s\n", str(s, "service"),
 		       (long long)json_integer_value(json_object_get(s, "id")), vip,
 		       num(s, "weight"), json_is_true(json_object_get(s, "paused")) ? "paused" :
