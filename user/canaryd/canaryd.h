@@ -104,6 +104,8 @@ int health_timeout_ms(struct canaryd *d);	/* until the next probe is due; -1: no
 bool health_pool_ok(struct canaryd *d, const char *svc, unsigned int version); /* all up;
 						 * true when the service has no "health" */
 json_t *health_json(struct canaryd *d, const char *svc);	/* NULL when no "health" */
+int health_backend_up(struct canaryd *d, const char *svc, unsigned int version,
+		      const struct backend *be);	/* 1 up, 0 down, -1 unknown or unprobed */
 void health_stop(struct canaryd *d);
 
 #endif /* XDP_CANARY_CANARYD_H */

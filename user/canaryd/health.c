@@ -451,6 +451,16 @@ static json_t *pool_json(const struct hc_pool *p)
 	return arr;
 }
 
+int health_backend_up(struct canaryd *d, const char *svc, unsigned int version,
+		      const struct backend *be)
+{
+	const struct hc_backend *b = backend_find(pool_find(d->health, svc, version), be);
+
+	if (!b || b->state == BE_UNKNOWN)
+		return -1;
+	return b->state == BE_UP;
+}
+
 json_t *health_json(struct canaryd *d, const char *svc)
 {
 	json_t *out = NULL;

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* The rollout engine's metrics: where each rollout is, what its checks last said, health. */
 #include <math.h>
-#include <string.h>
 
+#include "addr.h"
 #include "engine.h"
 #include "exporter.h"
 #include "rollout.h"
@@ -144,28 +144,24 @@ static void health(FILE *f, struct canaryd *d)
 	static const struct metric up = { "xdp_canary_backend_up", "gauge",
 		"1 when the backend passes its health checks, 0 when it is down (out of its "
 		"pool), absent while unknown." };
+	char ep[CANARY_ENDPOINTSTRLEN];
 
 	metric_header(f, &up);
 	for (unsigned int i = 0; i < d->cfg.nservices; i++) {
-		const char *name = d->cfg.services[i].name;
-		json_t *h = health_json(d, name), *arr, *be;
-		size_t k;
+		const struct cfg_service *svc = &d->cfg.services[i];
 
-		for (unsigned int v = 0; h && v < CANARY_V_MAX; v++) {
-			arr = json_object_get(h, version_names[v]);
-			json_array_foreach(arr, k, be) {
-				const char *st = json_string_value(json_object_get(be, "state"));
-				const char *ep = json_string_value(json_object_get(be, "backend"));
+		for (unsigned int v = 0; svc->health && v < CANARY_V_MAX; v++)
+			for (unsigned int b = 0; b < svc->npool[v]; b++) {
+				const struct backend *be = &svc->pool[v][b];
+				int state = health_backend_up(d, svc->name, v, be);
 
-				if (!st || !ep || !strcmp(st, "unknown"))
+				if (state < 0)
 					continue;
-				svc_start(f, up.name, name);
+				svc_start(f, up.name, svc->name);
 				fprintf(f, ",version=\"%s\",backend=\"", version_names[v]);
-				label_value(f, ep);
-				fprintf(f, "\"} %d\n", !strcmp(st, "up"));
+				label_value(f, endpoint_format(be->addr, be->port, ep, sizeof(ep)));
+				fprintf(f, "\"} %d\n", state);
 			}
-		}
-		json_decref(h);
 	}
 }
 
