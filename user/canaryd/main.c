@@ -224,7 +224,8 @@ static void reload(struct canaryd *d)
 	startup_settings_keep(&next, &d->cfg);
 	old = d->cfg;
 	d->cfg = next;
-	if (apply_config(d, &old, err, sizeof(err))) {
+	/* After a failed apply the running config is not what the maps hold: apply all of it. */
+	if (apply_config(d, d->last_reload_ok ? &old : NULL, err, sizeof(err))) {
 		d->counters.reloads_failed++;
 		d->last_reload_ok = false;
 		log_err("reload %s: %s", d->cfg.path, err);
