@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 
 #include "cfgparse.h"
+#include "io.h"
 #include "plan.h"
 #include "sample.h"
 
@@ -163,24 +164,6 @@ int duration_parse(const char *text, __u64 *ms)
 	return duration_explain(text, ms, why, sizeof(why));
 }
 
-static void append(char *buf, size_t len, size_t *o, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-/* Appends what fits of the text; *@o stays within @buf. */
-static void append(char *buf, size_t len, size_t *o, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (*o >= len)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(buf + *o, len - *o, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		*o = *o + (size_t)n < len ? *o + (size_t)n : len - 1;
-}
-
 const char *duration_format(__u64 ms, char *buf, size_t len)
 {
 	unsigned long long h = ms / MS_HOUR, m = ms % MS_HOUR / MS_MINUTE;
@@ -192,21 +175,21 @@ const char *duration_format(__u64 ms, char *buf, size_t len)
 		return buf;
 	buf[0] = '\0';
 	if (ms && ms < MS_SECOND) {
-		append(buf, len, &o, "%llums", rest);
+		buf_appendf(buf, len, &o, "%llums", rest);
 		return buf;
 	}
 	if (h)
-		append(buf, len, &o, "%lluh", h);
+		buf_appendf(buf, len, &o, "%lluh", h);
 	if (m)
-		append(buf, len, &o, "%llum", m);
+		buf_appendf(buf, len, &o, "%llum", m);
 	if (!s && !rest && o)
 		return buf;
-	append(buf, len, &o, "%llu", s);
+	buf_appendf(buf, len, &o, "%llu", s);
 	for (; rest && rest % 10 == 0; rest /= 10)
 		digits--;
 	if (rest)
-		append(buf, len, &o, ".%0*llu", digits, rest);
-	append(buf, len, &o, "s");
+		buf_appendf(buf, len, &o, ".%0*llu", digits, rest);
+	buf_appendf(buf, len, &o, "s");
 	return buf;
 }
 

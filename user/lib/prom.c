@@ -14,6 +14,7 @@
 #include <string.h>
 #include <jansson.h>
 
+#include "io.h"
 #include "prom.h"
 
 #define BODY_MAX	(1 << 20)	/* one number's answer is a few hundred bytes */
@@ -156,23 +157,6 @@ static void parse_sample(const json_t *pair, const char *what, struct prom_answe
 		parse_number(json_string_value(value), ans);
 }
 
-static void appendf(char *buf, size_t size, size_t *off, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static void appendf(char *buf, size_t size, size_t *off, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (*off + 1 >= size)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(buf + *off, size - *off, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		*off = *off + n < size ? *off + n : size - 1;	/* stays on the NUL when cut */
-}
-
 /* name{label="value", ...}: how a person finds the series in Prometheus' own UI. */
 static const char *series_name(const json_t *series, char *buf, size_t size)
 {
@@ -183,14 +167,14 @@ static const char *series_name(const json_t *series, char *buf, size_t size)
 	json_t *val;
 	size_t off = 0;
 
-	appendf(raw, sizeof(raw), &off, "%s{", name ? name : "");
+	buf_appendf(raw, sizeof(raw), &off, "%s{", name ? name : "");
 	json_object_foreach((json_t *)metric, key, val) {
 		if (!strcmp(key, "__name__") || !json_is_string(val))
 			continue;
-		appendf(raw, sizeof(raw), &off, "%s%s=\"%s\"", sep, key, json_string_value(val));
+		buf_appendf(raw, sizeof(raw), &off, "%s%s=\"%s\"", sep, key, json_string_value(val));
 		sep = ", ";
 	}
-	appendf(raw, sizeof(raw), &off, "}");
+	buf_appendf(raw, sizeof(raw), &off, "}");
 	return clean_text(raw, off, buf, size);
 }
 
