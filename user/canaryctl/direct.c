@@ -187,10 +187,8 @@ static void decisions_log(struct direct *x, const struct state_svc *s, unsigned 
 	if (!svc || !svc->plan)
 		return;
 	for (unsigned int i = from; i != s->ro.hnext; i = (i + 1) % RO_HISTORY) {
-		json_t *ev = json_pack("{sI ss ss so so}", "time_ms", (json_int_t)now_ms(),
-				       "service", s->name, "event", "decision",
-				       "rollout", rollout_status_json(svc->plan, &s->ro),
-				       "decision", decision_json(&s->ro.history[i]));
+		json_t *ev = rollout_event_json(s->name, "decision", svc->plan, &s->ro,
+						&s->ro.history[i]);
 
 		if (!ev || events_append(x->c->cfg.state_dir, ev, err, sizeof(err)))
 			fprintf(stderr, "canaryctl: warning: event log: %s\n",

@@ -183,16 +183,6 @@ static const char *event_name(__u32 event)
 	return NULL;
 }
 
-static json_t *event_base(const char *service, const char *kind, const struct plan *pl,
-			  const struct rollout_state *rs)
-{
-	json_t *ev = json_pack("{sI ss ss}", "time_ms", (json_int_t)now_ms(), "service",
-			       service, "event", kind);
-
-	json_object_set_new(ev, "rollout", rollout_status_json(pl, rs));
-	return ev;
-}
-
 static void event_write(struct canaryd *d, json_t *ev)
 {
 	char err[512];
@@ -209,16 +199,18 @@ static unsigned int decisions_log(struct canaryd *d, const struct cfg_service *s
 	unsigned int n = 0;
 
 	for (; se->seen_hnext != rs->hnext; n++) {
-		const struct ro_decision *dec = &rs->history[se->seen_hnext];
-		json_t *ev = event_base(svc->name, checks ? "evaluation" : "decision", svc->plan,
-					rs);
+		json_t *ev = rollout_event_json(svc->name, checks ? "evaluation" : "decision",
+						svc->plan, rs, &rs->history[se->seen_hnext]);
 
-		json_object_set_new(ev, "decision", decision_json(dec));
+		se->seen_hnext = (se->seen_hnext + 1) % RO_HISTORY;
+		if (!ev) {
+			log_warn("service %s: event log: out of memory", svc->name);
+			continue;
+		}
 		if (checks)
 			json_object_set(ev, "checks", (json_t *)checks);
 		event_write(d, ev);
 		json_decref(ev);
-		se->seen_hnext = (se->seen_hnext + 1) % RO_HISTORY;
 	}
 	return n;
 }
@@ -275,7 +267,7 @@ int engine_act(struct canaryd *d, const struct cfg_service *svc, struct state_sv
 		log_info("service %s: %s: %s", s->name, name, a->reason);
 	noted = decisions_log(d, svc, se, &s->ro, checks);
 	if (name) {
-		json_t *body = event_base(svc->name, name, svc->plan, &s->ro);
+		json_t *body = rollout_event_json(svc->name, name, svc->plan, &s->ro, NULL);
 
 		json_object_set_new(body, "reason", json_string(a->reason));
 		hooks_fire(d, svc, a->event, body);

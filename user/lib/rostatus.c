@@ -3,6 +3,7 @@
 
 #include "config.h"
 #include "rostatus.h"
+#include "state.h"
 #include "sample.h"
 
 static json_t *weight_json(__u16 bp)
@@ -63,4 +64,15 @@ json_t *rollout_status_json(const struct plan *pl, const struct rollout_state *r
 				    json_string(ro_verdict_names[rs->last_verdict < RV_MAX ?
 								 rs->last_verdict : RV_NONE]));
 	return j;
+}
+
+json_t *rollout_event_json(const char *service, const char *kind, const struct plan *pl,
+			   const struct rollout_state *rs, const struct ro_decision *dec)
+{
+	json_t *ev = json_pack("{sI ss ss so}", "time_ms", (json_int_t)now_ms(), "service",
+			       service, "event", kind, "rollout", rollout_status_json(pl, rs));
+
+	if (ev && dec)
+		json_object_set_new(ev, "decision", decision_json(dec));
+	return ev;
 }

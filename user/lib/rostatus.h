@@ -13,6 +13,13 @@ json_t *rollout_status_json(const struct plan *pl, const struct rollout_state *r
 
 json_t *decision_json(const struct ro_decision *dec);
 
+/*
+ * An event as the log and webhooks carry it: {time_ms, service, event: @kind, rollout, and
+ * decision when @dec is not NULL}.
+ */
+json_t *rollout_event_json(const char *service, const char *kind, const struct plan *pl,
+			   const struct rollout_state *rs, const struct ro_decision *dec);
+
 /* One check's result: name, outcome, canary, stable, threshold, rule, samples, reason. */
 json_t *check_result_json(const struct plan_check *c, const struct ro_check_result *r);
 
