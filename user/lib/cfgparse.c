@@ -319,3 +319,27 @@ const char *names_list(const char *const *names, size_t n, char *buf, size_t len
 				      !i ? "" : i + 1 < n ? ", " : " or ", names[i]);
 	return buf;
 }
+
+/* @obj's object @key with its keys checked and its path pushed: pop(@mark) once done with it. */
+int cfg_enter(struct parser *p, json_t *obj, const char *key, const char *const *keys,
+		 json_t **out, size_t *mark)
+{
+	int ret = get(p, obj, key, JSON_OBJECT, false, out);
+
+	if (ret <= 0)
+		return ret;
+	*mark = push_key(p, key);
+	ret = check_keys(p, *out, keys);
+	if (ret) {
+		pop(p, *mark);
+		return ret;
+	}
+	return 1;
+}
+
+/* @ret of the parse of an object entered with enter(): 0 or the error. */
+int cfg_leave(struct parser *p, size_t mark, int ret)
+{
+	pop(p, mark);
+	return ret < 0 ? ret : 0;
+}

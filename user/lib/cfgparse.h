@@ -100,4 +100,14 @@ int plan_parse_breaker_every(struct parser *p, json_t *root);
 int plan_parse_rollout(struct parser *p, struct cfg_service *svc, json_t *obj);
 int plan_parse_health(struct parser *p, struct cfg_service *svc, json_t *obj);
 
+/*
+ * Enters @obj's object @key: checks its keys and pushes its path. Returns 1 (then pop(*@mark),
+ * or cfg_leave(), once done), 0 when it is absent, or -EINVAL.
+ */
+int cfg_enter(struct parser *p, json_t *obj, const char *key, const char *const *keys,
+	      json_t **out, size_t *mark);
+
+/* Pops what cfg_enter() pushed; @ret of the object's parse becomes 0 or the error. */
+int cfg_leave(struct parser *p, size_t mark, int ret);
+
 #endif /* XDP_CANARY_CFGPARSE_H */

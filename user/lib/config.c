@@ -229,23 +229,19 @@ static int parse_control(struct parser *p, json_t *root)
 {
 	const char *group = NULL;
 	json_t *obj = NULL;
-	size_t mark;
-	int ret = get(p, root, "control", JSON_OBJECT, false, &obj);
+	size_t mark = 0;
+	int ret = cfg_enter(p, root, "control", control_keys, &obj, &mark);
 
 	if (ret <= 0)
 		return ret;
-	mark = push_key(p, "control");
-	ret = check_keys(p, obj, control_keys);
 	/* A socket path is bound by sun_path's size, much smaller than PATH_MAX. */
-	if (!ret)
-		ret = get_abs_path(p, obj, "socket", p->cfg->control_socket,
-				   sizeof(((struct sockaddr_un *)0)->sun_path));
+	ret = get_abs_path(p, obj, "socket", p->cfg->control_socket,
+			   sizeof(((struct sockaddr_un *)0)->sun_path));
 	if (ret >= 0)
 		ret = get_string(p, obj, "group", false, &group);
 	if (ret > 0)
 		ret = lookup_group(p, group);
-	pop(p, mark);
-	return ret < 0 ? ret : 0;
+	return cfg_leave(p, mark, ret);
 }
 
 static int exporter_set(struct parser *p, const char *key, const char *text)
@@ -287,19 +283,15 @@ static int parse_exporter(struct parser *p, json_t *root)
 {
 	const char *listen = NULL;
 	json_t *obj = NULL;
-	size_t mark;
-	int ret = get(p, root, "exporter", JSON_OBJECT, false, &obj);
+	size_t mark = 0;
+	int ret = cfg_enter(p, root, "exporter", exporter_keys, &obj, &mark);
 
 	if (ret <= 0)
 		return ret;
-	mark = push_key(p, "exporter");
-	ret = check_keys(p, obj, exporter_keys);
-	if (!ret)
-		ret = get_string(p, obj, "listen", false, &listen);
+	ret = get_string(p, obj, "listen", false, &listen);
 	if (ret > 0)
 		ret = exporter_set(p, "listen", listen);
-	pop(p, mark);
-	return ret < 0 ? ret : 0;
+	return cfg_leave(p, mark, ret);
 }
 
 static int parse_globals(struct parser *p, json_t *root)

@@ -266,30 +266,6 @@ static int get_percent(struct parser *p, json_t *obj, const char *key, bool requ
 	return ret ? ret : 1;
 }
 
-/* @obj's object @key with its keys checked and its path pushed: pop(@mark) once done with it. */
-static int enter(struct parser *p, json_t *obj, const char *key, const char *const *keys,
-		 json_t **out, size_t *mark)
-{
-	int ret = get(p, obj, key, JSON_OBJECT, false, out);
-
-	if (ret <= 0)
-		return ret;
-	*mark = push_key(p, key);
-	ret = check_keys(p, *out, keys);
-	if (ret) {
-		pop(p, *mark);
-		return ret;
-	}
-	return 1;
-}
-
-/* @ret of the parse of an object entered with enter(): 0 or the error. */
-static int leave(struct parser *p, size_t mark, int ret)
-{
-	pop(p, mark);
-	return ret < 0 ? ret : 0;
-}
-
 /* An array of at most @max elements, each called @noun in messages. */
 static int get_list(struct parser *p, json_t *obj, const char *key, size_t max, const char *noun,
 		    json_t **arr)
@@ -527,7 +503,7 @@ int plan_parse_prometheus(struct parser *p, json_t *root)
 	struct prom_cfg *pc = &p->cfg->prometheus;
 	json_t *obj = NULL;
 	size_t mark = 0;
-	int ret = enter(p, root, "prometheus", prom_keys, &obj, &mark);
+	int ret = cfg_enter(p, root, "prometheus", prom_keys, &obj, &mark);
 
 	if (ret <= 0)
 		return ret;
@@ -543,7 +519,7 @@ int plan_parse_prometheus(struct parser *p, json_t *root)
 		ret = get_file(p, obj, "ca_file", pc->ca_file, sizeof(pc->ca_file));
 	if (ret >= 0)
 		ret = get_bool(p, obj, "insecure", &pc->insecure);
-	return leave(p, mark, ret);
+	return cfg_leave(p, mark, ret);
 }
 
 int plan_parse_breaker_every(struct parser *p, json_t *root)
@@ -631,7 +607,7 @@ static int parse_warmup(struct parser *p, json_t *obj, struct plan *pl)
 	char a[PERCENT_LEN], b[PERCENT_LEN];
 	json_t *w = NULL;
 	size_t mark = 0;
-	int ret = enter(p, obj, "warmup", warmup_keys, &w, &mark);
+	int ret = cfg_enter(p, obj, "warmup", warmup_keys, &w, &mark);
 
 	if (ret <= 0)
 		return ret;
@@ -642,7 +618,7 @@ static int parse_warmup(struct parser *p, json_t *obj, struct plan *pl)
 			   percent_text(pl->stages[0].weight, b, sizeof(b)));
 	if (ret >= 0)
 		ret = get_duration(p, w, "duration", true, MS_SECOND, MS_WEEK, &pl->warmup_ms);
-	return leave(p, mark, ret);
+	return cfg_leave(p, mark, ret);
 }
 
 /* The keys the stages and max_hold are measured against come first. */
@@ -677,7 +653,7 @@ static int parse_rollback(struct parser *p, json_t *obj, struct plan *pl)
 	pl->rollback = ROLLBACK_INSTANT;
 	pl->rollback_step_bp = 2000;
 	pl->rollback_every_ms = MS_SECOND;
-	ret = enter(p, obj, "rollback", rollback_keys, &rb, &mark);
+	ret = cfg_enter(p, obj, "rollback", rollback_keys, &rb, &mark);
 	if (ret <= 0)
 		return ret;
 	ret = get_enum(p, rb, "mode", rollback_modes, "instant or gradual", &mode);
@@ -694,7 +670,7 @@ static int parse_rollback(struct parser *p, json_t *obj, struct plan *pl)
 		ret = get_duration(p, rb, "every", false, 100, MS_HOUR, &pl->rollback_every_ms);
 	if (ret >= 0)
 		ret = get_bool(p, rb, "hard", &pl->rollback_hard);
-	return leave(p, mark, ret);
+	return cfg_leave(p, mark, ret);
 }
 
 static int breaker_ratio(struct parser *p, json_t *obj, double *ratio)
@@ -731,7 +707,7 @@ static int parse_breaker(struct parser *p, json_t *obj, const struct cfg_service
 	}
 	if (!json_is_object(v))
 		return fail(p, "breaker", "expected true, false or an object");
-	ret = enter(p, obj, "breaker", breaker_keys, &v, &mark);
+	ret = cfg_enter(p, obj, "breaker", breaker_keys, &v, &mark);
 	if (ret <= 0)
 		return ret;
 	ret = get_duration(p, v, "window", false, 250, MS_MINUTE, &br->window_ms);
@@ -743,7 +719,7 @@ static int parse_breaker(struct parser *p, json_t *obj, const struct cfg_service
 	br->min_samples = (__u64)samples;
 	if (ret >= 0)
 		ret = get_kinds(p, v, svc->http, false, &br->kinds);
-	return leave(p, mark, ret);
+	return cfg_leave(p, mark, ret);
 }
 
 static int check_name(struct parser *p, json_t *v, struct plan *pl, unsigned int i)
@@ -973,13 +949,13 @@ int plan_parse_rollout(struct parser *p, struct cfg_service *svc, json_t *obj)
 {
 	json_t *ro = NULL;
 	size_t mark = 0;
-	int ret = enter(p, obj, "rollout", rollout_keys, &ro, &mark);
+	int ret = cfg_enter(p, obj, "rollout", rollout_keys, &ro, &mark);
 
 	if (ret <= 0)
 		return ret;
 	svc->plan = calloc(1, sizeof(*svc->plan));
 	if (!svc->plan)
-		return leave(p, mark, fail_nomem(p, NULL));
+		return cfg_leave(p, mark, fail_nomem(p, NULL));
 	ret = parse_pacing(p, ro, svc->plan);
 	if (!ret)
 		ret = parse_stages(p, ro, svc->plan);
@@ -991,7 +967,7 @@ int plan_parse_rollout(struct parser *p, struct cfg_service *svc, json_t *obj)
 		ret = parse_rollback(p, ro, svc->plan);
 	if (!ret)
 		ret = parse_breaker(p, ro, svc, svc->plan);
-	return leave(p, mark, ret);
+	return cfg_leave(p, mark, ret);
 }
 
 /* A path that goes into a request line as it is. */
@@ -1053,15 +1029,15 @@ int plan_parse_health(struct parser *p, struct cfg_service *svc, json_t *obj)
 	struct plan_health *h;
 	json_t *ho = NULL;
 	size_t mark = 0;
-	int ret = enter(p, obj, "health", health_keys, &ho, &mark);
+	int ret = cfg_enter(p, obj, "health", health_keys, &ho, &mark);
 
 	if (ret <= 0)
 		return ret;
 	if (svc->key.proto != IPPROTO_TCP)
-		return leave(p, mark, fail(p, NULL, "health checks need a TCP service"));
+		return cfg_leave(p, mark, fail(p, NULL, "health checks need a TCP service"));
 	h = svc->health = calloc(1, sizeof(*svc->health));
 	if (!h)
-		return leave(p, mark, fail_nomem(p, NULL));
+		return cfg_leave(p, mark, fail_nomem(p, NULL));
 	type = svc->http ? HEALTH_HTTP : HEALTH_TCP;
 	ret = get_enum(p, ho, "type", health_types, "tcp or http", &type);
 	h->type = (enum health_type)type;
@@ -1071,5 +1047,5 @@ int plan_parse_health(struct parser *p, struct cfg_service *svc, json_t *obj)
 		ret = health_timing(p, ho, h);
 	if (ret >= 0)
 		ret = health_counts(p, ho, h);
-	return leave(p, mark, ret);
+	return cfg_leave(p, mark, ret);
 }
