@@ -40,7 +40,8 @@ enum pin_verdict {
 /*
  * Whether a known flow keeps its version and backend: yes, unless it is a canary flow from
  * before a hard rollback (an older generation), a UDP flow idle for too long, or a SYN on a
- * connection both sides have closed.
+ * connection both sides have closed or on a midstream flow: a new connection on that tuple,
+ * with a handshake of its own to time.
  */
 static __always_inline enum pin_verdict flow_pin(const struct pkt *p, struct flow_val *cached,
 						 const struct flow_val *fv,
@@ -57,9 +58,10 @@ static __always_inline enum pin_verdict flow_pin(const struct pkt *p, struct flo
 			cached->last_ns = now;	/* to a second: one write a second, not a packet */
 		return PIN_KEEP;
 	}
-	if (!(fv->flags & CANARY_FLOW_CLOSED))
-		return PIN_KEEP;
-	return (p->tcp_flags & (TCP_SYN | TCP_ACK)) == TCP_SYN ? PIN_AGAIN : PIN_LAST;
+	if ((p->tcp_flags & (TCP_SYN | TCP_ACK)) == TCP_SYN &&
+	    (fv->flags & (CANARY_FLOW_CLOSED | CANARY_FLOW_MIDSTREAM)))
+		return PIN_AGAIN;
+	return (fv->flags & CANARY_FLOW_CLOSED) ? PIN_LAST : PIN_KEEP;
 }
 
 static __always_inline void svc_key_of(struct svc_key *sk, const struct flow_key *k)
@@ -128,9 +130,9 @@ static __always_inline int flow_decide(struct xdp_md *ctx, struct pkt *p, __u64 
 		overridden = false;	/* the override's version could not take it */
 	}
 	fv.last_ns = bpf_ktime_get_coarse_ns();
+	conn_open(p, &fv, bpf_ktime_get_ns());	/* before the forward entry: it may mark it */
 	/* If the table is full the LRU evicts; on any failure the packet still goes. */
 	bpf_map_update_elem(&flows, &p->key, &fv, BPF_ANY);
-	conn_open(p, &fv, bpf_ktime_get_ns());
 	return flow_forward(ctx, p, NULL, &fv, &st, false, overridden, bytes, v4);
 }
 

@@ -39,16 +39,24 @@ static __always_inline void forward_key_of(struct flow_key *fk, const struct flo
 	__builtin_memset(fk->pad, 0, sizeof(fk->pad));
 }
 
-/* A new flow: its reply entry, pointing back at the VIP, stamped with the first packet's time. */
-static __always_inline void conn_open(const struct pkt *p, const struct flow_val *fv, __u64 now)
+/*
+ * A new flow: its reply entry, pointing back at the VIP, stamped with the first packet's time.
+ * A TCP flow not opened by a SYN is midstream, in both entries (@fv is the forward one, yet to
+ * be written): a stray segment after a close, which the backend answers with a RST, or a
+ * connection older than its entry. Neither has a handshake to time or to fail.
+ */
+static __always_inline void conn_open(const struct pkt *p, struct flow_val *fv, __u64 now)
 {
-	struct flow_val rv = *fv;
+	struct flow_val rv;
 	struct flow_key rk;
 
+	if (p->key.proto == IPPROTO_TCP && !(p->tcp_flags & TCP_SYN))
+		fv->flags |= CANARY_FLOW_MIDSTREAM;
+	rv = *fv;
 	reply_key_of(&rk, &p->key, fv);
 	__builtin_memcpy(rv.nat_addr, p->key.dst, 16);
 	rv.nat_port = p->key.dport;
-	rv.flags = CANARY_FLOW_REPLY;
+	rv.flags = CANARY_FLOW_REPLY | (fv->flags & CANARY_FLOW_MIDSTREAM);
 	rv.syn_ns = now;
 	rv.last_ns = now;
 	bpf_map_update_elem(&flows, &rk, &rv, BPF_ANY);
@@ -64,7 +72,7 @@ static __always_inline void conn_retire(const struct flow_key *fk, const struct 
 static __always_inline void conn_check_syn_late(struct flow_val *rv, struct ver_stats *vs,
 						__u64 now)
 {
-	if (rv->flags & (CANARY_FLOW_SYNACK | CANARY_FLOW_SYN_LATE))
+	if (rv->flags & (CANARY_FLOW_SYNACK | CANARY_FLOW_SYN_LATE | CANARY_FLOW_MIDSTREAM))
 		return;
 	if (now - rv->syn_ns < cfg_syn_timeout_ns)
 		return;
@@ -149,6 +157,21 @@ static __always_inline void conn_http_response(const struct pkt *p, struct flow_
 }
 
 /*
+ * A backend's RST: the connection was refused before the SYN-ACK, reset after it. On a midstream
+ * flow there is no telling which; most often it answers a stray segment after a close, so it is
+ * not counted as an error.
+ */
+static __always_inline void conn_count_rst(const struct flow_val *rv, struct ver_stats *vs)
+{
+	if (rv->flags & CANARY_FLOW_MIDSTREAM)
+		return;
+	if (rv->flags & CANARY_FLOW_SYNACK)
+		vs->rst_midflow++;
+	else
+		vs->rst_refused++;
+}
+
+/*
  * Backend to client: handshake, resets, FINs, HTTP responses. Returns true when the flow ends
  * with this packet (RST), to be retired once it is forwarded.
  */
@@ -163,16 +186,15 @@ static __always_inline bool conn_from_backend(const struct pkt *p, struct flow_v
 	if (p->key.proto != IPPROTO_TCP)
 		return false;
 	if (fl & TCP_RST) {
-		if (rv->flags & CANARY_FLOW_SYNACK)
-			vs->rst_midflow++;
-		else
-			vs->rst_refused++;
+		conn_count_rst(rv, vs);
 		vs->flows_closed++;
 		return true;
 	}
 	now = bpf_ktime_get_ns();
+	/* A midstream flow's first packet was no SYN: no handshake time to sample. */
 	if ((fl & (TCP_SYN | TCP_ACK)) == (TCP_SYN | TCP_ACK) &&
-	    !(__sync_fetch_and_or(&rv->flags, CANARY_FLOW_SYNACK) & CANARY_FLOW_SYNACK))
+	    !(__sync_fetch_and_or(&rv->flags, CANARY_FLOW_SYNACK) &
+	      (CANARY_FLOW_SYNACK | CANARY_FLOW_MIDSTREAM)))
 		hist_add(rv->svc_id, rv->version, CANARY_HIST_HANDSHAKE, now - rv->syn_ns);
 	if (fl & TCP_FIN) {
 		forward_key_of(&fk, &p->key, rv);

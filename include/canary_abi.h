@@ -149,6 +149,8 @@ enum canary_flow_flags {
 	CANARY_FLOW_CLOSED = 1 << 4,		/* FIN both ways: a new SYN starts a new flow */
 	CANARY_FLOW_REQ_PENDING = 1 << 5,	/* http: a request went, its response has not come */
 	CANARY_FLOW_SYN_LATE = 1 << 6,		/* counted as a SYN timeout already */
+	/* the first packet was not a SYN: a stray segment after a close, or an older connection */
+	CANARY_FLOW_MIDSTREAM = 1 << 7,
 };
 
 struct flow_val {

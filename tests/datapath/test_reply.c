@@ -91,6 +91,13 @@ static void backend_says(struct conv *c, __u8 flags, const char *payload)
 	backend_sends(c, flags, payload, out, &out_len);
 }
 
+static void conv_handshake(struct conv *c)
+{
+	client_sends(c, F_SYN, NULL);
+	backend_says(c, F_SYN | F_ACK, NULL);
+	client_sends(c, F_ACK, NULL);
+}
+
 static struct ver_stats conv_stats(struct conv *c)
 {
 	struct ver_stats vs;
@@ -111,17 +118,42 @@ static __u64 hist_count(struct conv *c, enum canary_hist_kind kind)
 	return h.count;
 }
 
-static bool flow_present(struct conv *c, bool forward)
+/* The flow's forward (client to VIP) or reply entry, if the table has it. */
+static bool flow_entry(struct conv *c, bool forward, struct flow_val *v)
 {
 	struct pkt_spec s = conv_spec(c, forward, 0, NULL);
 	struct flow_key k = { .proto = c->proto };
-	struct flow_val v;
 
 	memcpy(k.src, s.saddr, 16);
 	memcpy(k.dst, s.daddr, 16);
 	k.sport = s.sport;
 	k.dport = s.dport;
-	return bpf_map_lookup_elem(bpf_map__fd(c->env->dp.skel->maps.flows), &k, &v) == 0;
+	return bpf_map_lookup_elem(bpf_map__fd(c->env->dp.skel->maps.flows), &k, v) == 0;
+}
+
+static bool flow_present(struct conv *c, bool forward)
+{
+	struct flow_val v;
+
+	return flow_entry(c, forward, &v);
+}
+
+/* Both entries of the flow are gone. */
+static void assert_retired(struct conv *c)
+{
+	assert_false(flow_present(c, true));
+	assert_false(flow_present(c, false));
+}
+
+/* Whether both entries of the flow are there, and marked midstream or not as @want. */
+static void assert_midstream(struct conv *c, bool want)
+{
+	struct flow_val fwd, rev;
+
+	assert_true(flow_entry(c, true, &fwd));
+	assert_true(flow_entry(c, false, &rev));
+	assert_int_equal(!!(fwd.flags & CANARY_FLOW_MIDSTREAM), want);
+	assert_int_equal(!!(rev.flags & CANARY_FLOW_MIDSTREAM), want);
 }
 
 /*
@@ -246,8 +278,7 @@ static void rst_answering_syn_is_refused(void **state)
 	assert_int_equal(vs.rst_refused, 1);
 	assert_int_equal(vs.rst_midflow, 0);
 	assert_int_equal(vs.flows_closed, 1);
-	assert_false(flow_present(&c, true));
-	assert_false(flow_present(&c, false));
+	assert_retired(&c);
 }
 
 static void rst_after_handshake_is_midflow(void **state)
@@ -257,9 +288,7 @@ static void rst_after_handshake_is_midflow(void **state)
 	struct ver_stats vs;
 
 	conv_start(&c, *state, 0);
-	client_sends(&c, F_SYN, NULL);
-	backend_says(&c, F_SYN | F_ACK, NULL);
-	client_sends(&c, F_ACK, NULL);
+	conv_handshake(&c);
 	backend_says(&c, F_RST, NULL);
 	vs = conv_stats(&c);
 	assert_int_equal(vs.rst_refused, 0);
@@ -273,20 +302,99 @@ static void fin_both_ways_retires_on_last_ack(void **state)
 			  .backend = "192.0.2.10", 40003, 80, 8080, IPPROTO_TCP };
 
 	conv_start(&c, *state, 0);
-	client_sends(&c, F_SYN, NULL);
-	backend_says(&c, F_SYN | F_ACK, NULL);
-	client_sends(&c, F_ACK, NULL);
+	conv_handshake(&c);
 	client_sends(&c, F_FIN | F_ACK, NULL);
 	assert_int_equal(conv_stats(&c).flows_closed, 0);
 	backend_says(&c, F_FIN | F_ACK, NULL);
 	assert_int_equal(conv_stats(&c).flows_closed, 1);
 	assert_true(flow_present(&c, true));
 	assert_int_equal(client_sends(&c, F_ACK, NULL), XDP_REDIRECT);	/* the last ACK goes */
-	assert_false(flow_present(&c, true));
-	assert_false(flow_present(&c, false));
+	assert_retired(&c);
 	/* The same tuple again is a new connection, decided anew. */
 	client_sends(&c, F_SYN, NULL);
 	assert_int_equal(conv_stats(&c).new_flows, 2);
+}
+
+/*
+ * The client resets a connection after its close, and a retransmitted FIN of its arrives after
+ * the flow is gone. That stray is forwarded as a flow of its own; the backend's RST answering it
+ * is neither a refused connection nor a reset one.
+ */
+static void stray_fin_after_close_reset_not_refused(void **state)
+{
+	struct conv c = { .client = "198.51.100.7", .vip = "198.51.100.100",
+			  .backend = "192.0.2.10", 40008, 80, 8080, IPPROTO_TCP };
+	struct ver_stats vs;
+	__u64 closed;
+
+	conv_start(&c, *state, 0);
+	conv_handshake(&c);
+	client_sends(&c, F_FIN | F_ACK, NULL);
+	backend_says(&c, F_FIN | F_ACK, NULL);
+	client_sends(&c, F_RST, NULL);
+	assert_false(flow_present(&c, true));
+	closed = conv_stats(&c).flows_closed;
+
+	assert_int_equal(client_sends(&c, F_FIN | F_ACK, NULL), XDP_REDIRECT);
+	assert_midstream(&c, true);
+	golden_reply(&c, F_RST, XDP_REDIRECT);
+	vs = conv_stats(&c);
+	assert_int_equal(vs.rst_refused, 0);
+	assert_int_equal(vs.rst_midflow, 0);
+	assert_int_equal(vs.new_flows, 2);	/* the stray was decided, and counted */
+	assert_int_equal(vs.flows_closed, closed + 1);
+	assert_int_equal(hist_count(&c, CANARY_HIST_HANDSHAKE), 1);
+	assert_retired(&c);
+}
+
+/*
+ * A connection older than its entry (the entry was evicted between the SYN and the last ACK of
+ * the handshake), on a local backend: its SYN-ACK retransmission is no handshake sample, its RST
+ * no error.
+ */
+static void midstream_flow_local_no_handshake_no_error(void **state)
+{
+	struct conv c = { .client = "2001:db8:1::7", .vip = "2001:db8:1::100",
+			  .backend = "2001:db8:3::1", 40009, 80, 8080, IPPROTO_TCP, .local = true };
+	struct ver_stats vs;
+
+	conv_start(&c, *state, 0);
+	assert_int_equal(client_sends(&c, F_ACK, NULL), XDP_PASS);
+	assert_midstream(&c, true);
+	golden_reply(&c, F_SYN | F_ACK, 0 /* TC_ACT_OK */);
+	assert_int_equal(hist_count(&c, CANARY_HIST_HANDSHAKE), 0);
+	golden_reply(&c, F_RST | F_ACK, 0);
+	vs = conv_stats(&c);
+	assert_int_equal(vs.rst_refused + vs.rst_midflow, 0);
+	assert_int_equal(vs.flows_closed, 1);
+	assert_retired(&c);
+}
+
+/*
+ * A SYN on a midstream flow's tuple (the backend never answered the stray) is a new connection:
+ * decided anew, with its handshake timed and its refusal counted.
+ */
+static void syn_after_stray_is_new_connection(void **state)
+{
+	struct conv c = { .client = "198.51.100.7", .vip = "198.51.100.100",
+			  .backend = "192.0.2.10", 40010, 80, 8080, IPPROTO_TCP };
+	struct ver_stats vs;
+
+	conv_start(&c, *state, 0);
+	client_sends(&c, F_FIN | F_ACK, NULL);
+	assert_int_equal(client_sends(&c, F_SYN, NULL), XDP_REDIRECT);
+	assert_midstream(&c, false);
+	assert_int_equal(conv_stats(&c).new_flows, 2);
+	golden_reply(&c, F_RST | F_ACK, XDP_REDIRECT);
+	vs = conv_stats(&c);
+	assert_int_equal(vs.rst_refused, 1);
+	assert_int_equal(vs.rst_midflow, 0);
+	assert_int_equal(vs.flows_closed, 1);
+
+	client_sends(&c, F_FIN | F_ACK, NULL);
+	client_sends(&c, F_SYN, NULL);
+	backend_says(&c, F_SYN | F_ACK, NULL);
+	assert_int_equal(hist_count(&c, CANARY_HIST_HANDSHAKE), 1);
 }
 
 /* Keep-alive: each request's first response segment is read, nothing else. */
@@ -298,9 +406,7 @@ static void http_status_lines_per_request(void **state)
 	struct ver_stats vs;
 
 	conv_start(&c, *state, CANARY_SVC_F_HTTP);
-	client_sends(&c, F_SYN, NULL);
-	backend_says(&c, F_SYN | F_ACK, NULL);
-	client_sends(&c, F_ACK, NULL);
+	conv_handshake(&c);
 
 	client_sends(&c, F_PSH | F_ACK, req);
 	backend_says(&c, F_PSH | F_ACK, "HTTP/1.1 200 OK\r\nContent-Length: 40\r\n\r\n");
@@ -436,6 +542,32 @@ static void unanswered_syn_counted_once(void **state)
 	assert_int_equal(conv_stats(&c).syn_timeout, 1);
 }
 
+/*
+ * A midstream flow had no SYN to leave unanswered: a client RST long after its first packet is
+ * no SYN timeout. A SYN on its tuple starts a connection whose SYN can time out.
+ */
+static void midstream_flow_no_syn_timeout(void **state)
+{
+	struct conv c = { .client = "198.51.100.7", .vip = "198.51.100.100",
+			  .backend = "192.0.2.10", 40011, 80, 8080, IPPROTO_TCP };
+
+	reload_with_timeouts(*state);
+	conv_start(&c, *state, 0);
+	client_sends(&c, F_FIN | F_ACK, NULL);
+	usleep(20000);
+	client_sends(&c, F_FIN | F_ACK, NULL);	/* a retransmission of the stray */
+	client_sends(&c, F_RST, NULL);
+	assert_int_equal(conv_stats(&c).syn_timeout, 0);
+	assert_int_equal(conv_stats(&c).flows_closed, 1);
+	assert_false(flow_present(&c, true));
+
+	client_sends(&c, F_ACK, NULL);
+	client_sends(&c, F_SYN, NULL);
+	usleep(20000);
+	client_sends(&c, F_SYN, NULL);
+	assert_int_equal(conv_stats(&c).syn_timeout, 1);
+}
+
 static void idle_udp_flow_decided_again(void **state)
 {
 	struct conv c = { .client = "198.51.100.7", .vip = "198.51.100.100",
@@ -465,12 +597,16 @@ static const struct CMUnitTest reply_tests[] = {
 	REPLY_TEST(rst_answering_syn_is_refused),
 	REPLY_TEST(rst_after_handshake_is_midflow),
 	REPLY_TEST(fin_both_ways_retires_on_last_ack),
+	REPLY_TEST(stray_fin_after_close_reset_not_refused),
+	REPLY_TEST(midstream_flow_local_no_handshake_no_error),
+	REPLY_TEST(syn_after_stray_is_new_connection),
 	REPLY_TEST(http_status_lines_per_request),
 	REPLY_TEST(http_not_read_on_plain_services),
 	REPLY_TEST(reply_without_flow_counted),
 	REPLY_TEST(v4_icmp_port_unreachable_remote),
 	REPLY_TEST(v6_icmp_port_unreachable_local),
 	REPLY_TEST(unanswered_syn_counted_once),
+	REPLY_TEST(midstream_flow_no_syn_timeout),
 	REPLY_TEST(idle_udp_flow_decided_again),
 };
 
