@@ -80,6 +80,13 @@ static __always_inline void conn_check_syn_late(struct flow_val *rv, struct ver_
 		vs->syn_timeout++;
 }
 
+/* The connection is closed: counted once, however it ends (FIN both ways, a RST, or both). */
+static __always_inline void conn_closed(struct flow_val *rv, struct ver_stats *vs)
+{
+	if (!(__sync_fetch_and_or(&rv->flags, CANARY_FLOW_CLOSED) & CANARY_FLOW_CLOSED))
+		vs->flows_closed++;
+}
+
 /*
  * FIN from one side (@mine); when the other side's FIN is there already, the connection is
  * closed: both entries say so, and a new SYN on the same tuple starts a new flow.
@@ -91,11 +98,9 @@ static __always_inline void conn_fin(struct flow_val *rv, __u32 *fwd_flags, __u3
 
 	if (!(old & theirs) || (old & CANARY_FLOW_CLOSED))
 		return;
-	if (__sync_fetch_and_or(&rv->flags, CANARY_FLOW_CLOSED) & CANARY_FLOW_CLOSED)
-		return;
 	if (fwd_flags)
 		__sync_fetch_and_or(fwd_flags, CANARY_FLOW_CLOSED);
-	vs->flows_closed++;
+	conn_closed(rv, vs);
 }
 
 /*
@@ -122,7 +127,7 @@ static __always_inline bool conn_from_client(const struct pkt *p, struct flow_va
 	if (fl & (TCP_SYN | TCP_RST))
 		conn_check_syn_late(rv, vs, now);
 	if (fl & TCP_RST) {
-		vs->flows_closed++;
+		conn_closed(rv, vs);
 		return true;
 	}
 	if (fl & TCP_FIN)
@@ -187,7 +192,7 @@ static __always_inline bool conn_from_backend(const struct pkt *p, struct flow_v
 		return false;
 	if (fl & TCP_RST) {
 		conn_count_rst(rv, vs);
-		vs->flows_closed++;
+		conn_closed(rv, vs);
 		return true;
 	}
 	now = bpf_ktime_get_ns();

@@ -315,6 +315,26 @@ static void fin_both_ways_retires_on_last_ack(void **state)
 	assert_int_equal(conv_stats(&c).new_flows, 2);
 }
 
+/* A RST after FIN both ways, from either side, ends a connection closed already. */
+static void rst_after_fins_closes_once(void **state)
+{
+	struct conv c = { .client = "198.51.100.7", .vip = "198.51.100.100",
+			  .backend = "192.0.2.10", 40012, 80, 8080, IPPROTO_TCP };
+
+	conv_start(&c, *state, 0);
+	for (int from_client = 0; from_client < 2; from_client++, c.cport++) {
+		conv_handshake(&c);
+		client_sends(&c, F_FIN | F_ACK, NULL);
+		backend_says(&c, F_FIN | F_ACK, NULL);
+		if (from_client)
+			client_sends(&c, F_RST, NULL);
+		else
+			backend_says(&c, F_RST, NULL);
+		assert_retired(&c);
+	}
+	assert_int_equal(conv_stats(&c).flows_closed, 2);
+}
+
 /*
  * The client resets a connection after its close, and a retransmitted FIN of its arrives after
  * the flow is gone. That stray is forwarded as a flow of its own; the backend's RST answering it
@@ -597,6 +617,7 @@ static const struct CMUnitTest reply_tests[] = {
 	REPLY_TEST(rst_answering_syn_is_refused),
 	REPLY_TEST(rst_after_handshake_is_midflow),
 	REPLY_TEST(fin_both_ways_retires_on_last_ack),
+	REPLY_TEST(rst_after_fins_closes_once),
 	REPLY_TEST(stray_fin_after_close_reset_not_refused),
 	REPLY_TEST(midstream_flow_local_no_handshake_no_error),
 	REPLY_TEST(syn_after_stray_is_new_connection),
