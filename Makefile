@@ -1,4 +1,5 @@
-# xdp-canary: one entry point. `make` builds, `make check` sets up and tests, `make bench` measures.
+# xdp-canary: one entry point. `make` builds, `make check` sets up and tests, `make demo` shows a
+# rollout, `make bench` measures.
 CLANG		?= clang
 BPFTOOL		?= bpftool
 CC		?= gcc
@@ -25,7 +26,7 @@ CANARYD		:= $(BUILD)/canaryd
 CANARYCTL	:= $(BUILD)/canaryctl
 PROMQ		:= $(BUILD)/tests/promq
 
-.PHONY: all deps check bench clean install
+.PHONY: all deps check demo bench clean install
 
 PREFIX		?= /usr/local
 SBINDIR		:= $(PREFIX)/sbin
@@ -86,6 +87,11 @@ $(BENCH): tools/bench/bench.c tests/datapath/pktgen.c tests/datapath/netns.c $(L
 check: deps
 	@$(MAKE) --no-print-directory all
 	@tests/run.sh $(BUILD)
+
+# A lab in namespaces, real load, and two rollouts; it removes all it made (tools/demo).
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@LAB_BUILD=$(abspath $(BUILD)) tools/demo
 
 bench: deps
 	@$(MAKE) --no-print-directory all
