@@ -232,10 +232,12 @@ scrape() {
 
 @test "start web: stage 1 at 1 %, in the pins; a second start: exit 1, a rollout is running" {
 	web_idle
-	run --separate-stderr ctl start web
+	run --separate-stderr ctl start web --reason "release 2.4.1"
 	[ "$status" -eq 0 ]
-	[[ $output == "web: start: canary weight "*" -> 1.00%: started: stage 1 of 4 (1%)"* ]]
+	[[ $output == "web: start: canary weight "*" -> 1.00%: started: stage 1 of 4 (1%) (release 2.4.1)"* ]]
 	[[ $output == *"rollout: stage, stage 1 of 4 (1.00%)"* ]]
+	run ctl history web -n 1
+	[[ $output == *"start      none     started: stage 1 of 4 (1%) (release 2.4.1)"* ]]
 	run ctl --json status web
 	[ "$(jq -c '.services[0] | [.rollout.phase, .rollout.stage, .rollout.stages,
 		.rollout.weight, .weight_bp]' <<<"$output")" = '["stage",1,4,"1.00",100]' ]
@@ -258,9 +260,9 @@ scrape() {
 	[ "$(ro web phase)" = gate ]
 	[ "$(pinned_weight 0)" -eq 2500 ]
 
-	run --separate-stderr ctl promote web
+	run --separate-stderr ctl promote web --reason "dashboards look fine"
 	[ "$status" -eq 0 ]
-	[[ $output == *"25.00% -> 100.00%: promoted from stage 3 of 4 (25%) to stage 4 of 4"* ]]
+	[[ $output == *"25.00% -> 100.00%: promoted from stage 3 of 4 (25%) to stage 4 of 4 (100%) (dashboards look fine)"* ]]
 	ro_wait web phase complete 5
 	[ "$(pinned_weight 0)" -eq 10000 ]
 

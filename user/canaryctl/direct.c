@@ -149,6 +149,7 @@ static json_t *rollout_direct(struct direct *x, struct state_svc *s)
 				    json_is_true(json_object_get(x->req, "full")), &a, err,
 				    sizeof(err)))
 			return answer_fail(1, "%s", err);
+		rollout_annotate(&s->ro, &a, reason);
 		return set_weight(x, s, s->ro.weight_bp, false, "promote");
 	}
 	return NULL;

@@ -170,6 +170,7 @@ static json_t *cmd_start(struct request *r)
 	if (rollout_start(r->svc->plan, &s->ro, now_ms(),
 			  health_pool_ok(r->d, s->name, CANARY_V_CANARY), &a, why, sizeof(why)))
 		return answer_fail(ANSWER_FAIL, "%s", why);
+	rollout_annotate(&s->ro, &a, r->reason);
 	return rollout_answer(r, s, "start", &a);
 }
 
@@ -269,6 +270,7 @@ static json_t *cmd_promote(struct request *r)
 				  full ? "promote --full" : "promote");
 	if (rollout_promote(r->svc->plan, &s->ro, now_ms(), full, &a, why, sizeof(why)))
 		return answer_fail(ANSWER_FAIL, "%s", why);
+	rollout_annotate(&s->ro, &a, r->reason);
 	return rollout_answer(r, s, full ? "promote --full" : "promote", &a);
 }
 

@@ -169,6 +169,19 @@ void rollout_note(struct rollout_state *rs, __u64 now, enum ro_verdict v, const 
 		rs->nhistory++;
 }
 
+void rollout_annotate(struct rollout_state *rs, struct ro_action *a, const char *why)
+{
+	struct ro_decision *d;
+	size_t n;
+
+	if (!why || !why[0] || !rs->nhistory)
+		return;
+	d = &rs->history[(rs->hnext + RO_HISTORY - 1) % RO_HISTORY];
+	n = strlen(d->reason);
+	snprintf(d->reason + n, sizeof(d->reason) - n, " (%s)", why);
+	snprintf(a->reason, sizeof(a->reason), "%s", d->reason);
+}
+
 const struct ro_decision *rollout_last(const struct rollout_state *rs)
 {
 	if (!rs->nhistory)

@@ -165,6 +165,9 @@ const struct ro_decision *rollout_last(const struct rollout_state *rs);
 void rollout_note(struct rollout_state *rs, __u64 now_ms, enum ro_verdict v, const char *action,
 		  const char *reason);
 
+/* Adds an operator's reason (" (WHY)") to the decision a command just made; nothing if empty. */
+void rollout_annotate(struct rollout_state *rs, struct ro_action *a, const char *why);
+
 extern const char *const ro_phase_names[RO_PHASE_MAX];	/* "idle", "waiting", ... */
 extern const char *const check_outcome_names[CHECK_OUTCOME_MAX];	/* "pass", "fail", ... */
 extern const char *const ro_verdict_names[RV_MAX];	/* "none", "pass", "fail", "hold" */
