@@ -102,6 +102,11 @@ hist_count() {	# VERSION KIND(0 handshake, 1 ttfb)
 	done
 }
 
+@test "e2e: canaryd's log has no netlink noise for interfaces with tc off" {
+	grep -q 'ready:' "$BATS_FILE_TMPDIR/agent.log"
+	! grep -q 'libbpf: Kernel error message' "$BATS_FILE_TMPDIR/agent.log"
+}
+
 @test "e2e: handshake and time-to-first-byte histograms fill, read with bpftool" {
 	set_weight 0
 	curl_n 3 >/dev/null

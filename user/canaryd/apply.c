@@ -274,7 +274,8 @@ static int services_apply(struct canaryd *d, const struct canary_config *old, ch
 	return 0;
 }
 
-static void clsact_note(struct canaryd *d, const char *ifname, bool on)
+/* Records whether @ifname has our clsact filter; returns whether it had one before. */
+static bool clsact_note(struct canaryd *d, const char *ifname, bool on)
 {
 	struct canary_state *st = d->state;
 
@@ -283,10 +284,11 @@ static void clsact_note(struct canaryd *d, const char *ifname, bool on)
 			continue;
 		if (!on)
 			memcpy(st->clsact[i], st->clsact[--st->nclsact], IF_NAMESIZE);
-		return;
+		return true;
 	}
 	if (on && st->nclsact < CFG_MAX_IFACES)
 		snprintf(st->clsact[st->nclsact++], IF_NAMESIZE, "%s", ifname);
+	return false;
 }
 
 static const struct cfg_iface *cfg_iface_of(const struct canary_config *cfg, const char *name)
@@ -331,9 +333,12 @@ static int tc_apply(struct canaryd *d, const struct cfg_iface *ifc, struct iface
 
 	if (ifc->tc == CFG_TC_OFF) {
 		ret = link_unpin(d->cfg.pin_dir, "tcx", ifc->name, err, errlen);
-		if (!ret)
+		/*
+		 * Only a filter the state says is ours: asking the kernel on an interface without a
+		 * clsact qdisc makes libbpf print a netlink error at every start and reload.
+		 */
+		if (clsact_note(d, ifc->name, false) && !ret)
 			ret = clsact_remove(ifc->name, err, errlen);
-		clsact_note(d, ifc->name, false);
 		return ret;
 	}
 	ret = link_tc_ensure(&d->dp, ifc->name,
