@@ -26,7 +26,7 @@ CANARYD		:= $(BUILD)/canaryd
 CANARYCTL	:= $(BUILD)/canaryctl
 PROMQ		:= $(BUILD)/tests/promq
 
-.PHONY: all deps check demo bench clean install
+.PHONY: all deps check demo bench clean install FORCE
 
 PREFIX		?= /usr/local
 SBINDIR		:= $(PREFIX)/sbin
@@ -97,8 +97,11 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@$(BENCH)
 
-$(BUILD)/canaryd.service: tools/canaryd.service.in | $(BUILD)
+# Made again at each install: the paths in it follow this install's PREFIX.
+$(BUILD)/canaryd.service: tools/canaryd.service.in FORCE | $(BUILD)
 	sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@DOCDIR@|$(DOCDIR)|g' $< > $@
+
+FORCE:
 
 # DESTDIR stages a package; the config is an example: canaryd.json is the admin's own.
 install: $(CANARYD) $(CANARYCTL) $(BUILD)/canaryd.service
@@ -109,6 +112,7 @@ install: $(CANARYD) $(CANARYCTL) $(BUILD)/canaryd.service
 		$(DESTDIR)$(SYSCONFDIR)/xdp-canary/canaryd.json.example
 	install -D -m 0644 README.md $(DESTDIR)$(DOCDIR)/README.md
 	install -D -m 0644 docs/DESIGN.md $(DESTDIR)$(DOCDIR)/DESIGN.md
+	install -D -m 0644 docs/TESTING.md $(DESTDIR)$(DOCDIR)/TESTING.md
 
 clean:
 	rm -rf $(BUILD)

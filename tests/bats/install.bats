@@ -16,9 +16,18 @@ setup() {
 	grep -q '^CapabilityBoundingSet=CAP_BPF CAP_PERFMON CAP_NET_ADMIN CAP_SYS_ADMIN CAP_CHOWN$' \
 		"$unit"
 	[ -f "$BATS_TEST_TMPDIR/stage/etc/xdp-canary/canaryd.json.example" ]
-	[ -f "$BATS_TEST_TMPDIR/stage/usr/share/doc/xdp-canary/README.md" ]
+	for f in README.md DESIGN.md TESTING.md; do
+		[ -f "$BATS_TEST_TMPDIR/stage/usr/share/doc/xdp-canary/$f" ]
+	done
 	"$BATS_TEST_TMPDIR/stage/usr/sbin/canaryd" --check-config \
 		-c "$BATS_TEST_TMPDIR/stage/etc/xdp-canary/canaryd.json.example"
+}
+
+@test "install: a second install with another PREFIX gets a unit with that PREFIX's paths" {
+	make -s -C "$ROOT" install DESTDIR="$BATS_TEST_TMPDIR/a" PREFIX=/usr >/dev/null
+	make -s -C "$ROOT" install DESTDIR="$BATS_TEST_TMPDIR/b" PREFIX=/usr/local >/dev/null
+	grep -q '^ExecStart=/usr/local/sbin/canaryd ' \
+		"$BATS_TEST_TMPDIR/b/usr/local/lib/systemd/system/canaryd.service"
 }
 
 @test "install: the systemd unit passes systemd-analyze verify" {
