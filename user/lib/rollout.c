@@ -169,14 +169,20 @@ void rollout_note(struct rollout_state *rs, __u64 now, enum ro_verdict v, const 
 		rs->nhistory++;
 }
 
+/* Where the newest decision is in the ring (which must not be empty). */
+static unsigned int newest(const struct rollout_state *rs)
+{
+	return (rs->hnext + RO_HISTORY - 1) % RO_HISTORY;
+}
+
 void rollout_annotate(struct rollout_state *rs, struct ro_action *a, const char *why)
 {
 	struct ro_decision *d;
 	size_t n;
 
-	if (!why || !why[0] || !rs->nhistory)
+	if (!rs->nhistory || !why || !why[0])
 		return;
-	d = &rs->history[(rs->hnext + RO_HISTORY - 1) % RO_HISTORY];
+	d = &rs->history[newest(rs)];
 	n = strlen(d->reason);
 	snprintf(d->reason + n, sizeof(d->reason) - n, " (%s)", why);
 	snprintf(a->reason, sizeof(a->reason), "%s", d->reason);
@@ -184,9 +190,7 @@ void rollout_annotate(struct rollout_state *rs, struct ro_action *a, const char 
 
 const struct ro_decision *rollout_last(const struct rollout_state *rs)
 {
-	if (!rs->nhistory)
-		return NULL;
-	return &rs->history[(rs->hnext + RO_HISTORY - 1) % RO_HISTORY];
+	return rs->nhistory ? &rs->history[newest(rs)] : NULL;
 }
 
 /* Records a decision, and hands its reason and event to the caller. */
