@@ -19,6 +19,7 @@ faults leave alone, as a real app's health endpoint often does). The admin port 
 import argparse
 import json
 import random
+import re
 import sys
 import threading
 import time
@@ -28,6 +29,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
+RELEASE_TAG = re.compile(r"[A-Za-z0-9.-]{1,32}")
 BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 
 
@@ -77,8 +79,31 @@ def parse_fault(query, backend):
     return error, delay
 
 
+def release_tag(text):
+    """A release name as both --release and /release take it, or ValueError."""
+    if not RELEASE_TAG.fullmatch(text or ""):
+        raise ValueError("release tag %r: 1 to 32 letters, digits, '.' or '-'" % text)
+    return text
+
+
+class Quiet(BaseHTTPRequestHandler):
+    """A handler that logs nothing (load would flood the log) and writes whole answers."""
+
+    def send(self, code, body, ctype, close=False):
+        self.send_response(code)
+        if close:
+            self.send_header("Connection", "close")
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
 def service_handler(backend):
-    class Service(BaseHTTPRequestHandler):
+    class Service(Quiet):
         protocol_version = "HTTP/1.1"
 
         def do_GET(self):
@@ -97,27 +122,19 @@ def service_handler(backend):
                 time.monotonic() - start)
 
         def answer(self, code, body):
-            self.send_response(code)
             # Say so when the client asked to close: wrk (and others) would otherwise send
             # the next request on a connection the server is about to close.
-            if self.headers.get("Connection", "").lower() == "close":
-                self.send_header("Connection", "close")
-            self.send_header("Content-Type", "text/plain")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
+            close = self.headers.get("Connection", "").lower() == "close"
+            self.send(code, body, "text/plain", close)
 
     return Service
 
 
 def admin_handler(backend):
-    class Admin(BaseHTTPRequestHandler):
+    class Admin(Quiet):
         def do_GET(self):
             if self.path == "/metrics":
-                self.reply(200, generate_latest(backend.registry), CONTENT_TYPE_LATEST)
+                self.send(200, generate_latest(backend.registry), CONTENT_TYPE_LATEST)
             elif self.path == "/state":
                 self.reply_json(200, backend.state())
             else:
@@ -131,10 +148,7 @@ def admin_handler(backend):
                     with backend.lock:
                         backend.error, backend.delay = error, delay
                 elif url.path == "/release":
-                    tag = urllib.parse.parse_qs(url.query).get("tag", [""])[-1]
-                    if not tag or len(tag) > 32 or not tag.replace(".", "").replace(
-                            "-", "").isalnum():
-                        raise ValueError("tag must be 1 to 32 letters, digits, '.' or '-'")
+                    tag = release_tag(urllib.parse.parse_qs(url.query).get("tag", [""])[-1])
                     with backend.lock:
                         backend.release, backend.error, backend.delay = tag, 0.0, 0.0
                 else:
@@ -146,17 +160,7 @@ def admin_handler(backend):
             self.reply_json(200, backend.state())
 
         def reply_json(self, code, obj):
-            self.reply(code, (json.dumps(obj) + "\n").encode(), "application/json")
-
-        def reply(self, code, body, ctype):
-            self.send_response(code)
-            self.send_header("Content-Type", ctype)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
+            self.send(code, (json.dumps(obj) + "\n").encode(), "application/json")
 
     return Admin
 
@@ -172,7 +176,7 @@ def main():
     p = argparse.ArgumentParser(description="A lab backend with metrics and fault injection.")
     p.add_argument("--app", required=True)
     p.add_argument("--version", required=True, choices=("stable", "canary"))
-    p.add_argument("--release", required=True)
+    p.add_argument("--release", required=True, type=release_tag)
     p.add_argument("--listen", required=True, type=endpoint)
     p.add_argument("--admin", required=True, type=endpoint)
     p.add_argument("--lab", help="the lab this backend belongs to (for ps, and tests)")
