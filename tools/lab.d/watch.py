@@ -138,8 +138,9 @@ def fmt_ratio(r):
 
 
 def fmt_ms(sec):
-    return "     -" if sec is None else "%5.1fms" % (sec * 1000) if sec < 0.1 else \
-        "%5.0fms" % (sec * 1000)
+    if sec is None:
+        return "     -"
+    return ("%5.1fms" if sec < 0.1 else "%5.0fms") % (sec * 1000)
 
 
 def p95(svc, v):
@@ -152,7 +153,7 @@ def where(ro):
     return ro["phase"].replace("_", " ")
 
 
-def header(args, st):
+def header(st):
     cols = "  {:>4}  {:<12} {:>7} | {:<10} {:>6} {:>6} {:>7} | {:<10} {:>6} {:>6} {:>7}"
     print(st.dim(cols.format("t", "rollout", "weight", "stable", "req/s", "5xx", "p95",
                              "canary", "req/s", "5xx", "p95")))
@@ -163,11 +164,10 @@ def line(args, st, t, svc, rates):
     cells = []
     for v in VERSIONS:
         rps, err = rates.get(v)
-        tag = "%s" % release(args, v)
-        e = fmt_ratio(err)
+        e = "%6s" % fmt_ratio(err)  # padded before it is painted: escapes have no width
         if err is not None and err > 0.02:
             e = st.bad(e)
-        cells.append("%-10s %6.0f %6s %7s" % (tag, rps, e, fmt_ms(p95(svc, v))))
+        cells.append("%-10s %6.0f %s %7s" % (release(args, v), rps, e, fmt_ms(p95(svc, v))))
     print("  %3ds  %-12s %6.2f%% | %s | %s" % (t, where(ro), svc["weight"], cells[0], cells[1]),
           flush=True)
 
@@ -227,7 +227,7 @@ def watch(args):
     fired = args.run is None
     armed_at = None
     ended = None
-    header(args, st)
+    header(st)
     while True:
         now = time.time()
         t = now - args.t0
