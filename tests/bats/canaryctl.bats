@@ -31,10 +31,8 @@ EOF
 	chmod 644 "$1"
 }
 
-# True while PID runs (a zombie, an agent this test's shell started and stopped, does not count).
-alive() {
-	[ -n "$1" ] && [ -e "/proc/$1" ] && ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null
-}
+# pid_alive, pid_stop
+. "$BATS_TEST_DIRNAME/../../tools/lab.d/procs.sh"
 
 # Fails when the command succeeds ("! cmd" does not fail a bats test).
 refute() {
@@ -49,7 +47,7 @@ agent_pid() {
 }
 
 agent_running() {
-	alive "$(agent_pid)"
+	pid_alive "$(agent_pid)"
 }
 
 # Starts canaryd in the namespace (directly, so that $! is its PID) and waits for "ready:".
@@ -62,7 +60,7 @@ agent_up() {
 	echo "$pid" >"$PIDF"
 	for _ in $(seq 100); do
 		tail -n +"$((n + 1))" "$LOG" | grep -q 'ready:' && return 0
-		alive "$pid" || break
+		pid_alive "$pid" || break
 		sleep 0.1
 	done
 	echo "canaryd did not start:" >&2
@@ -76,14 +74,7 @@ agent_stop() {
 
 	pid=$(agent_pid)
 	rm -f "$PIDF"
-	alive "$pid" || return 0
-	kill "$pid"
-	for _ in $(seq 50); do
-		alive "$pid" || return 0
-		sleep 0.1
-	done
-	kill -9 "$pid" 2>/dev/null
-	return 1
+	pid_stop "$pid"
 }
 
 ensure_running() {
@@ -706,10 +697,10 @@ assert_removed() {
 	[ "$status" -eq 0 ]
 	[[ $output == *"xdp-canary removed"* ]]
 	for _ in $(seq 50); do
-		alive "$pid" || break
+		pid_alive "$pid" || break
 		sleep 0.1
 	done
-	refute alive "$pid"
+	refute pid_alive "$pid"
 	log_since "$n" | grep -q 'teardown (canaryctl uid 0 pid [0-9]*): programs, links and pins removed'
 	[ ! -e "$DIR/ctl.sock" ]
 	# shellcheck disable=SC2086

@@ -11,6 +11,9 @@
 
 VIP=203.0.113.100
 
+# shellcheck source=tools/lab.d/procs.sh
+. "$BATS_TEST_DIRNAME/../../tools/lab.d/procs.sh"
+
 # The names of one file's namespaces, pin dir and exporter port: PREFIX (e.g. "xce"), PIN_NAME
 # (a directory in /sys/fs/bpf), EXPORTER_PORT (canaryd's, on 127.0.0.1 in the splitter).
 e2e_names() {	# PREFIX PIN_NAME EXPORTER_PORT
@@ -114,12 +117,7 @@ stop_pidfile() {
 	[ -f "$f" ] || return 0
 	pid=$(cat "$f")
 	rm -f "$f"
-	kill "$pid" 2>/dev/null || return 0
-	for _ in $(seq 50); do
-		kill -0 "$pid" 2>/dev/null || return 0
-		sleep 0.1
-	done
-	kill -9 "$pid" 2>/dev/null || true
+	pid_stop "$pid" || true
 }
 
 # The config's keys every test shares, one a line and each ending with a comma: pins, state,

@@ -31,14 +31,11 @@ in_ns() {
     if [ -n "$ns" ]; then ip netns exec "$ns" "$@"; else "$@"; fi
 }
 
-alive() {  # alive PID: running and not a zombie
-    local st
-    st=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 1
-    [ -n "$st" ] && [ "$st" != Z ]
-}
+# shellcheck source=tools/lab.d/procs.sh
+. "$(dirname "$0")/../../tools/lab.d/procs.sh"
 
 is_prom() {  # is_prom PID: alive and still prometheus (not a reused PID)
-    alive "$1" && tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null | grep -q prometheus
+    pid_alive "$1" && tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null | grep -q prometheus
 }
 
 cmd_start() {
@@ -78,14 +75,14 @@ EOF
     local pid=$!
     echo "$pid" >"$dir/prometheus.pid"
     for ((i = 0; i < 40; i++)); do
-        if ! alive "$pid"; then
+        if ! pid_alive "$pid"; then
             echo "prom.sh: prometheus exited; log tail:" >&2
             tail -n 20 "$dir/prometheus.log" >&2
             exit 1
         fi
         code=$(in_ns curl -s -o /dev/null -w '%{http_code}' --max-time 1 \
             "http://127.0.0.1:$port/-/ready" || true)
-        [ "$code" = 200 ] && alive "$pid" && return 0
+        [ "$code" = 200 ] && pid_alive "$pid" && return 0
         sleep 0.5
     done
     echo "prom.sh: prometheus not ready after 20 s; log tail:" >&2
@@ -133,19 +130,11 @@ cmd_wait_value() {
 
 cmd_stop() {
     [ $# -ge 1 ] || die "usage: stop DIR"
-    local pidfile=$1/prometheus.pid pid i
+    local pidfile=$1/prometheus.pid pid
     [ -f "$pidfile" ] || return 0
     pid=$(cat "$pidfile")
     if is_prom "$pid"; then
-        kill "$pid" 2>/dev/null || true
-        for ((i = 0; i < 100; i++)); do
-            alive "$pid" || break
-            sleep 0.1
-        done
-        if alive "$pid"; then
-            kill -9 "$pid" 2>/dev/null || true
-            for ((i = 0; i < 50; i++)); do alive "$pid" || break; sleep 0.1; done
-        fi
+        pid_stop "$pid" TERM 10 || true
     fi
     rm -f "$pidfile"
 }
