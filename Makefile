@@ -1,5 +1,5 @@
-# xdp-canary: one entry point. `make` builds, `make check` sets up and tests, `make demo` shows a
-# rollout, `make bench` measures.
+# xdp-canary: one entry point. `make` builds, `make check` sets up and tests, `make vmtest` tests
+# on Debian 12's kernel in qemu, `make demo` shows a rollout, `make bench` measures.
 CLANG		?= clang
 BPFTOOL		?= bpftool
 CC		?= gcc
@@ -26,7 +26,7 @@ CANARYD		:= $(BUILD)/canaryd
 CANARYCTL	:= $(BUILD)/canaryctl
 PROMQ		:= $(BUILD)/tests/promq
 
-.PHONY: all deps check demo bench clean install FORCE
+.PHONY: all deps check vmtest demo bench clean install FORCE
 
 PREFIX		?= /usr/local
 SBINDIR		:= $(PREFIX)/sbin
@@ -42,8 +42,9 @@ all: $(BPF_OBJS) $(SKELS) $(LIB) $(CANARYD) $(CANARYCTL) $(UNIT_TESTS) $(DP_TEST
 deps:
 	@tools/deps.sh
 
-$(BUILD):
-	@mkdir -p $(BUILD)/tests $(BUILD)/lib
+# Each output directory on its own: one that exists (build/vmtest, say) must not stand for all.
+$(BUILD) $(BUILD)/tests $(BUILD)/lib:
+	@mkdir -p $@
 
 # CO-RE: types come from the running kernel's BTF.
 $(BUILD)/vmlinux.h: | $(BUILD)
@@ -59,20 +60,20 @@ $(BUILD)/%.bpf.o: tools/bench/%.bpf.c $(BUILD)/vmlinux.h
 $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(BPFTOOL) gen skeleton $< name $(subst .bpf.o,,$(notdir $<)) > $@
 
-$(BUILD)/lib/%.o: user/lib/%.c $(wildcard user/lib/*.h include/*.h) $(SKELS) | $(BUILD)
+$(BUILD)/lib/%.o: user/lib/%.c $(wildcard user/lib/*.h include/*.h) $(SKELS) | $(BUILD)/lib
 	$(CC) $(CFLAGS) -c $< -o $@
 
 $(LIB): $(patsubst user/lib/%.c,$(BUILD)/lib/%.o,$(LIB_SRCS))
 	$(AR) rcs $@ $^
 
-$(BUILD)/tests/%: tests/unit/%.c $(LIB) | $(BUILD)
+$(BUILD)/tests/%: tests/unit/%.c $(LIB) | $(BUILD)/tests
 	$(CC) $(CFLAGS) $< -o $@ $(LIB) $(LDLIBS) -lcmocka
 
-$(DP_TEST): $(DP_SRCS) $(wildcard tests/datapath/*.h) $(LIB) $(SKELS) | $(BUILD)
+$(DP_TEST): $(DP_SRCS) $(wildcard tests/datapath/*.h) $(LIB) $(SKELS) | $(BUILD)/tests
 	$(CC) $(CFLAGS) -Itests/datapath $(DP_SRCS) -o $@ $(LIB) $(LDLIBS) -lcmocka -lpthread
 
 # The Prometheus client from the command line, for tests/bats/prom.bats.
-$(PROMQ): tests/prom/promq.c $(LIB) | $(BUILD)
+$(PROMQ): tests/prom/promq.c $(LIB) | $(BUILD)/tests
 	$(CC) $(CFLAGS) $< -o $@ $(LIB) $(LDLIBS)
 
 $(CANARYD): $(wildcard user/canaryd/*.c user/canaryd/*.h) $(LIB) | $(BUILD)
@@ -87,6 +88,11 @@ $(BENCH): tools/bench/bench.c tests/datapath/pktgen.c tests/datapath/netns.c $(L
 check: deps
 	@$(MAKE) --no-print-directory all
 	@tests/run.sh $(BUILD)
+
+# The suites again in a qemu guest on Debian 12's kernel (vmtests/vmtest --help).
+vmtest: deps
+	@$(MAKE) --no-print-directory all
+	@vmtests/vmtest --build $(BUILD) $(VMTEST_FLAGS)
 
 # A lab in namespaces, real load, and two rollouts; it removes all it made (tools/demo).
 demo: deps

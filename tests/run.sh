@@ -1,8 +1,13 @@
 #!/bin/bash
-# Runs every test suite with TAP output and ends with one line: "N passed, N failed".
+# Runs the test suites with TAP output and ends with one line: "N passed, N failed".
 # A suite that exits non-zero without reporting a failing test counts as one failure.
+#
+# usage: tests/run.sh [BUILD [SUITE...]]
+# SUITE is unit, datapath, bats/NAME (tests/bats/NAME.bats) or vmtest (the quick vmtest: boot
+# Debian 12's kernel and run the datapath suite there); without one, every suite runs.
 set -u
 build=${1:-build}
+[ $# -gt 0 ] && shift
 cd "$(dirname "$0")/.." || exit 1
 
 log=$(mktemp)
@@ -25,12 +30,33 @@ suite() {
 	fi
 }
 
-for t in "$build"/tests/test_*; do
-	suite "unit/$(basename "$t")" "$t"
-done
-suite datapath "$build/tests/dp_test"
-for b in tests/bats/*.bats; do
-	suite "bats/$(basename "$b" .bats)" bats --tap "$b"
+run_suite() {
+	local t
+
+	case $1 in
+	unit)
+		for t in "$build"/tests/test_*; do
+			suite "unit/$(basename "$t")" "$t"
+		done ;;
+	datapath)
+		suite datapath "$build/tests/dp_test" ;;
+	bats/*)
+		suite "$1" bats --tap "tests/bats/${1#bats/}.bats" ;;
+	vmtest)
+		suite vmtest vmtests/vmtest --quick --build "$build" ;;
+	*)
+		echo "not ok - unknown suite $1 (unit, datapath, bats/NAME or vmtest)" | tee -a "$log" ;;
+	esac
+}
+
+if [ $# -eq 0 ]; then
+	set -- unit datapath vmtest
+	for b in tests/bats/*.bats; do
+		set -- "$@" "bats/$(basename "$b" .bats)"
+	done
+fi
+for s in "$@"; do
+	run_suite "$s"
 done
 
 skipped=$(grep -ciE '^ok .*# skip' "$log")

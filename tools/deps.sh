@@ -5,7 +5,7 @@ set -eu
 
 PKGS="make gcc pkg-config clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libjansson-dev
 libcurl4-openssl-dev libcmocka-dev libmicrohttpd-dev bats jq iproute2 ethtool curl python3 prometheus
-openssl wrk gnuplot-nox python3-prometheus-client"
+openssl wrk gnuplot-nox python3-prometheus-client qemu-system-x86 busybox-static kmod file"
 
 missing=""
 for p in $PKGS; do
