@@ -35,8 +35,15 @@ mnt cgroup2 /sys/fs/cgroup
 mnt tracefs /sys/kernel/tracing
 mnt debugfs /sys/kernel/debug
 mkdir -p /run/netns /var/tmp
+# devtmpfs makes device nodes only; bash's process substitution needs /dev/fd.
+ln -sfn /proc/self/fd /dev/fd
+ln -sfn /proc/self/fd/0 /dev/stdin
+ln -sfn /proc/self/fd/1 /dev/stdout
+ln -sfn /proc/self/fd/2 /dev/stderr
 
-export PATH=$GUEST_PATH HOME=/root CI LANG=C.UTF-8 TERM=dumb
+# TCG runs the guest several times slower than the host: the tests' waiting limits stretch by
+# TEST_TIME_SCALE (the breaker's own reaction is still held to its second).
+export PATH=$GUEST_PATH HOME=/root CI LANG=C.UTF-8 TERM=dumb TEST_TIME_SCALE=3
 hostname vmtest
 ip link set lo up || fail "ip link set lo up"
 # What the suites need that Debian builds as modules; a missing one is named here, not

@@ -33,6 +33,8 @@ EOF
 
 # pid_alive, pid_stop
 . "$BATS_TEST_DIRNAME/../../tools/lab.d/procs.sh"
+# shellcheck source=tests/e2e/kernel.bash
+. "$BATS_TEST_DIRNAME/../e2e/kernel.bash"
 
 # Fails when the command succeeds ("! cmd" does not fail a bats test).
 refute() {
@@ -115,6 +117,17 @@ log_since() {
 
 scrape() {	# PATH
 	ip netns exec "$NS" curl -sS --max-time 5 "http://127.0.0.1:$PORT$1"
+}
+
+# How many links canaryd pins for s0: XDP, and TC where the kernel has TCX (clsact before 6.6
+# is a filter, not a link).
+links_expected() {
+	[ "$(kernel_tc_mode)" = tcx ] && echo 2 || echo 1
+}
+
+# Whether our TC program is a filter on s0's egress (the clsact fallback).
+tc_filter_on_s0() {
+	ip netns exec "$NS" tc filter show dev s0 egress | grep -q tc_canary_reply
 }
 
 # The IDs of the BPF links pinned under $PIN (XDP and TC on s0).
@@ -689,7 +702,10 @@ assert_removed() {
 	local pid links n
 	pid=$(agent_pid)
 	links=$(pinned_links)
-	[ "$(wc -w <<<"$links")" -eq 2 ]
+	[ "$(wc -w <<<"$links")" -eq "$(links_expected)" ]
+	if [ "$(kernel_tc_mode)" = clsact ]; then
+		tc_filter_on_s0
+	fi
 	run ip -n "$NS" link show s0
 	[[ $output == *xdp* ]]
 	n=$(log_lines)
@@ -705,6 +721,7 @@ assert_removed() {
 	[ ! -e "$DIR/ctl.sock" ]
 	# shellcheck disable=SC2086
 	assert_removed $links
+	refute tc_filter_on_s0
 	run --separate-stderr ctl services
 	[ "$status" -eq 1 ]
 }
@@ -713,12 +730,16 @@ assert_removed() {
 	ensure_stopped
 	local links
 	links=$(pinned_links)
-	[ "$(wc -w <<<"$links")" -eq 2 ]
+	[ "$(wc -w <<<"$links")" -eq "$(links_expected)" ]
+	if [ "$(kernel_tc_mode)" = clsact ]; then
+		tc_filter_on_s0
+	fi
 	run --separate-stderr "$CANARYD" -c "$CFG" --detach
 	[ "$status" -eq 0 ]
 	[[ $stderr == *"detached: programs, links and pins under $PIN removed"* ]]
 	# shellcheck disable=SC2086
 	assert_removed $links
+	refute tc_filter_on_s0
 	refute agent_running
 	# canaryctl without pins: a rollback cannot be done and says so.
 	run --separate-stderr ctl rollback web

@@ -147,7 +147,7 @@ hist_count() {	# VERSION KIND(0 handshake, 1 ttfb)
 	start_backend "$NS_S" local-canary 198.51.100.1 8081
 	write_config 198.51.100.1:8080 198.51.100.1:8081 auto
 	agent_reload
-	grep -q 's0: tc egress tcx' "$BATS_FILE_TMPDIR/agent.log"
+	grep -q "s0: tc egress $(kernel_tc_mode)" "$BATS_FILE_TMPDIR/agent.log"
 	for w in 0 50 100; do
 		set_weight "$w"
 		run curl_n 20
@@ -166,14 +166,19 @@ hist_count() {	# VERSION KIND(0 handshake, 1 ttfb)
 	write_config 192.0.2.10:8080 192.0.2.70:8080 off
 	agent_reload
 	[ ! -e "$PIN/links/tcx_s0" ]
+	run in_ns "$NS_S" tc filter show dev s0 egress
+	[[ $output != *tc_canary_reply* ]]
 }
 
 @test "e2e: a 0 -> 100 -> 0 sweep moves new connections and resets no established one" {
 	set_weight 0
+	rm -f "$BATS_FILE_TMPDIR/conns.ready"
 	in_ns "$NS_C" python3 "$E2E/conns.py" "$VIP" 80 20 9 --interval 0.1 \
-		--out "$BATS_FILE_TMPDIR/conns.json" >/dev/null 2>&1 &
+		--ready "$BATS_FILE_TMPDIR/conns.ready" --out "$BATS_FILE_TMPDIR/conns.json" \
+		>/dev/null 2>&1 &
 	local conns=$!
-	sleep 1
+	# The weight moves only once all 20 connections are open, however slow the machine.
+	wait_file "$BATS_FILE_TMPDIR/conns.ready" 30
 	for w in 25 50 100; do
 		set_weight "$w"
 		sleep 0.7

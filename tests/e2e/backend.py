@@ -3,11 +3,12 @@
 
 usage: backend.py NAME ADDR PORT STATE_DIR
 The status it answers with is read from STATE_DIR/NAME.status at each request (200 if there is
-none), and every request it serves adds a line to STATE_DIR/NAME.hits.
+none), and every request it serves adds a line "STATUS UNIX_TIME_MS" to STATE_DIR/NAME.hits.
 """
 import http.server
 import os
 import sys
+import time
 
 
 def main():
@@ -31,12 +32,17 @@ def main():
             self.end_headers()
             self.wfile.write(body)
             with open(hits_file, "a") as f:
-                f.write("hit\n")
+                f.write("%d %d\n" % (status, time.time_ns() // 1000000))
 
         def log_message(self, *args):
             pass
 
-    http.server.ThreadingHTTPServer((addr, port), Handler).serve_forever()
+    class Server(http.server.ThreadingHTTPServer):
+        # A listen backlog of 5 (the default) drops SYNs under a burst of new connections on
+        # a slow machine: the client then waits a second for its retransmission.
+        request_queue_size = 128
+
+    Server((addr, port), Handler).serve_forever()
 
 
 if __name__ == "__main__":

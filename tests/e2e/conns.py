@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
 """Long-lived connection holder: N keep-alive HTTP/1.1 connections that each keep asking.
 
-usage: conns.py HOST PORT N DURATION_S [--interval S] [--out FILE]
+usage: conns.py HOST PORT N DURATION_S [--interval S] [--ready FILE] [--out FILE]
 
 Opens N TCP connections to HOST:PORT (one thread each) and on each one sends
 "GET / HTTP/1.1" every --interval seconds (default 0.2), reading the whole response
 (status line, headers, Content-Length body) with a 2 s timeout per request. A connection
-that fails is counted, closed and never reopened. After DURATION_S seconds (or on
-SIGTERM/SIGINT) it prints one JSON line to stdout, and to FILE if --out is given:
+that fails is counted, closed and never reopened. Once every connection has its first answer
+(or has failed) it creates the --ready FILE, so that a test moves the weight only then, however
+slow the machine. DURATION_S seconds later (or on SIGTERM/SIGINT) it prints one JSON line to
+stdout, and to FILE if --out is given:
 
   {"connections": N, "requests": complete responses (any status),
    "resets": ECONNRESET/EPIPE/unexpected EOF, "errors": anything else (timeouts, failed connects),
@@ -63,6 +65,7 @@ def main():
     p.add_argument("n", type=int)
     p.add_argument("duration", type=float)
     p.add_argument("--interval", type=float, default=0.2)
+    p.add_argument("--ready")
     p.add_argument("--out")
     a = p.parse_args()
 
@@ -70,6 +73,7 @@ def main():
     lock = threading.Lock()
     totals = {"requests": 0, "resets": 0, "errors": 0}
     statuses, bodies = collections.Counter(), collections.Counter()
+    settled = threading.Semaphore(0)    # released once a connection has its first answer or failed
 
     def count(key):
         with lock:
@@ -81,8 +85,10 @@ def main():
         except OSError as e:
             print("conns: connect: %s" % e, file=sys.stderr)
             count("errors")
+            settled.release()
             return
         f = sock.makefile("rb")
+        first = True
         try:
             while not stop.is_set():
                 sock.sendall(REQUEST)
@@ -91,6 +97,9 @@ def main():
                     totals["requests"] += 1
                     statuses[str(status)] += 1
                     bodies[body] += 1
+                if first:
+                    settled.release()
+                    first = False
                 stop.wait(a.interval)
         except (ConnectionResetError, BrokenPipeError, ConnectionAbortedError, UnexpectedEOF) as e:
             print("conns: reset: %s" % e, file=sys.stderr)
@@ -99,6 +108,8 @@ def main():
             print("conns: error: %r" % e, file=sys.stderr)
             count("errors")
         finally:
+            if first:
+                settled.release()
             f.close()
             sock.close()
 
@@ -107,6 +118,10 @@ def main():
     threads = [threading.Thread(target=worker, daemon=True) for _ in range(a.n)]
     for t in threads:
         t.start()
+    for _ in threads:
+        settled.acquire()
+    if a.ready:
+        open(a.ready, "w").close()
     stop.wait(a.duration)
     stop.set()
     for t in threads:

@@ -9,7 +9,8 @@ N requests, or as many as fit in S seconds (at most 100000). Stops early once PA
 Prints one JSON line to stdout, and to FILE if --out is given:
 
   {"sent": requests made, "ok": 2xx answers, "failed": network errors/timeouts,
-   "statuses": {"200": n, "503": n, ...}, "bodies": {"stable\\n": n, ...}}
+   "statuses": {"200": n, "503": n, ...}, "bodies": {"stable\\n": n, ...},
+   "errors": {"TimeoutError: timed out": n, ...}}
 
 An HTTP error status (e.g. 5xx) is counted in statuses, not in failed.
 Exit status: 0 if failed == 0, else 1.
@@ -49,7 +50,7 @@ def main():
 
     lock = threading.Lock()
     totals = {"sent": 0, "ok": 0, "failed": 0}
-    statuses, bodies = collections.Counter(), collections.Counter()
+    statuses, bodies, errors = collections.Counter(), collections.Counter(), collections.Counter()
 
     def take_ticket():
         if deadline is not None and time.monotonic() >= deadline:
@@ -73,6 +74,7 @@ def main():
                 print("load: %r" % e, file=sys.stderr)
                 with lock:
                     totals["failed"] += 1
+                    errors[type(e).__name__ + ": " + str(e)] += 1
                 continue
             finally:
                 conn.close()
@@ -88,7 +90,8 @@ def main():
     for t in threads:
         t.join()
 
-    line = json.dumps(dict(**totals, statuses=dict(statuses), bodies=dict(bodies)))
+    line = json.dumps(dict(**totals, statuses=dict(statuses), bodies=dict(bodies),
+                           errors=dict(errors)))
     print(line, flush=True)
     if a.out:
         with open(a.out, "w") as f:

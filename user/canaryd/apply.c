@@ -347,8 +347,9 @@ static int tc_apply(struct canaryd *d, const struct cfg_iface *ifc, struct iface
 	if (ret)
 		return ret;
 	clsact_note(d, ifc->name, res.tc_mode == CANARY_TC_CLSACT);
-	log_info("%s: tc egress %s (%s)", ifc->name, canary_tc_mode_name(res.tc_mode),
-		 res.reused ? "kept attached; program swapped in place" : "attached");
+	log_info("%s: tc egress %s (%s%s)", ifc->name, canary_tc_mode_name(res.tc_mode),
+		 res.reused ? "kept attached; program swapped in place" : "attached",
+		 res.fell_back ? "; this kernel has no TCX, which came in Linux 6.6" : "");
 	rt->tc = true;
 	rt->tc_mode = res.tc_mode;
 	return 0;

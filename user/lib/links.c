@@ -234,8 +234,11 @@ int link_tc_ensure(struct canary_dp *dp, const char *ifname, enum canary_tc_mode
 	if (res->reused)
 		return 0;
 	ret = pinned_link_create(path, prog_fd, ifindex, CANARY_BPF_TCX_EGRESS, 0);
-	if (ret == -EINVAL)	/* before 6.6: no TCX */
-		return clsact_ensure(dp, ifname, ifindex, res, err, errlen);
+	if (ret == -EINVAL) {	/* before 6.6: no TCX */
+		ret = clsact_ensure(dp, ifname, ifindex, res, err, errlen);
+		res->fell_back = true;
+		return ret;
+	}
 	if (ret)
 		snprintf(err, errlen, "attach tcx egress to %s: %s", ifname, strerror(-ret));
 	return ret;

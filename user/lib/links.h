@@ -23,7 +23,7 @@ enum canary_xdp_want {
 
 struct link_result {
 	bool reused;		/* an attachment was there already and now runs this program */
-	bool fell_back;		/* auto: the driver has no native XDP, generic it is */
+	bool fell_back;		/* auto: no native XDP (generic it is), or no TCX (clsact) */
 	enum canary_xdp_mode xdp_mode;
 	enum canary_tc_mode tc_mode;
 };
