@@ -13,6 +13,7 @@
 
 #include "attach.h"
 #include "dp.h"
+#include "kfeat.h"
 #include "canary_bpf.skel.h"
 
 #define BPFFS_ROOT "/sys/fs/bpf"
@@ -226,6 +227,9 @@ int canary_dp_open(struct canary_dp *dp, const struct canary_dp_opts *opts, char
 	}
 	if (opts && opts->pins_only)
 		goto map;
+	ret = kfeat_check(err, errlen);
+	if (ret)
+		goto fail;
 	ret = canary_bpf__load(dp->skel);
 	if (ret) {
 		snprintf(err, errlen, "load BPF object (pins in %s): %s",
