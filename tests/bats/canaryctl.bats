@@ -160,7 +160,7 @@ setup_file() {
 teardown_file() {
 	agent_stop || true
 	if [ -e "$PIN" ] && [ -f "$CFG" ]; then
-		"$CANARYD" -c "$CFG" --detach >/dev/null 2>&1 || true
+		"$CANARYD" -c "$CFG" --netns "$NS" --detach >/dev/null 2>&1 || true
 	fi
 	ip netns del "$NS" 2>/dev/null || true
 	rm -rf "$PIN" "$PIN-check"
@@ -734,7 +734,8 @@ assert_removed() {
 	if [ "$(kernel_tc_mode)" = clsact ]; then
 		tc_filter_on_s0
 	fi
-	run --separate-stderr "$CANARYD" -c "$CFG" --detach
+	# With the namespace the agent ran in: a clsact filter (kernels before 6.6) lives there.
+	run --separate-stderr "$CANARYD" -c "$CFG" --netns "$NS" --detach
 	[ "$status" -eq 0 ]
 	[[ $stderr == *"detached: programs, links and pins under $PIN removed"* ]]
 	# shellcheck disable=SC2086

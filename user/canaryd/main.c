@@ -30,7 +30,7 @@
 static const char usage_text[] =
 	"usage: canaryd [-c CONFIG] [--netns NAME] [-v]\n"
 	"       canaryd [-c CONFIG] --check-config\n"
-	"       canaryd [-c CONFIG] --detach\n"
+	"       canaryd [-c CONFIG] [--netns NAME] --detach\n"
 	"\n"
 	"The xdp-canary host agent. It loads the XDP/TC datapath, pins its maps and links under the\n"
 	"config's pin_dir (default " CANARY_PIN_DIR "), fills them from the config, and\n"
@@ -437,13 +437,14 @@ int main(int argc, char **argv)
 		config_free(&d.cfg);
 		return 0;
 	}
+	/* Before --detach too: a clsact filter is found only in its interface's namespace. */
+	if (o.netns && netns_enter(o.netns))
+		return 1;
 	if (o.detach) {
 		ret = detach(&d);
 		config_free(&d.cfg);
 		return ret;
 	}
-	if (o.netns && netns_enter(o.netns))
-		return 1;
 	d.start_ms = now_ms();
 	d.state = calloc(1, sizeof(*d.state));
 	d.rings = calloc(CANARY_MAX_SVC, sizeof(*d.rings));
