@@ -4,6 +4,9 @@
 # that cleans up after itself, and down (twice) that leaves nothing behind. The lab's name
 # ("xclt-PID") and state directory are this file's own.
 
+# shellcheck source=tools/lab.d/procs.sh
+. "$BATS_TEST_DIRNAME/../../tools/lab.d/procs.sh"
+
 # The bpffs entries a lab may make: iproute2's directories, and its pins.
 bpffs_entries() {
 	ls /sys/fs/bpf | grep -E "^(tc|ip|xdp)\$|^xc" || true
@@ -44,7 +47,12 @@ nothing_left() {
 	[ ! -e "/sys/fs/bpf/$LAB_NAME" ]
 	[ ! -e "$LAB_RUN/$LAB_NAME" ]
 	for pid in $(cat "$BATS_FILE_TMPDIR"/pids 2>/dev/null); do
-		! kill -0 "$pid" 2>/dev/null
+		# Not "! kill -0": bats ignores a negated command that is not a test's last; and a
+		# zombie (ended, not yet reaped by init) answers kill -0.
+		if pid_alive "$pid"; then
+			echo "process $pid is still running: $(tr '\0' ' ' </proc/"$pid"/cmdline)" >&2
+			return 1
+		fi
 	done
 	diff <(bpffs_entries) "$BATS_FILE_TMPDIR/bpffs.before"
 	! pgrep -f "$LAB_NAME" >/dev/null
@@ -173,8 +181,10 @@ nothing_left() {
 	lab load wait
 	n=$(awk '/requests in/ {n += $1} END {print n}' "$LAB_RUN/$LAB_NAME"/load-*.log)
 	echo "requests: $n" >&3
-	[ "$n" -ge 300 ] && [ "$n" -le 310 ]
-	! grep -q 'Socket errors' "$LAB_RUN/$LAB_NAME"/load-*.log
+	[ "$n" -ge 300 ]
+	[ "$n" -le 310 ]
+	run grep -q 'Socket errors' "$LAB_RUN/$LAB_NAME"/load-*.log
+	[ "$status" -eq 1 ]
 	run lab ctl status --json web
 	[ "$(jq '.services[0].versions.canary.http_responses_total' <<<"$output")" -gt 50 ]
 	[ "$(jq '.services[0].versions.stable.http_responses_total' <<<"$output")" -gt 50 ]

@@ -26,13 +26,14 @@ def main():
             except (OSError, ValueError):
                 status = 200
             body = (name + "\n").encode()
+            # On record before the answer leaves: a client that has it finds its hit counted.
+            with open(hits_file, "a") as f:
+                f.write("%d %d\n" % (status, time.time_ns() // 1000000))
             self.send_response(status)
             self.send_header("Content-Type", "text/plain")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
-            with open(hits_file, "a") as f:
-                f.write("%d %d\n" % (status, time.time_ns() // 1000000))
 
         def log_message(self, *args):
             pass

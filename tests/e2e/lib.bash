@@ -130,6 +130,14 @@ wait_file() {	# FILE SECONDS
 	return 1
 }
 
+# start_backend, unless that backend runs already (a test before may have stopped it).
+ensure_backend() {	# NS NAME ADDR PORT
+	local f=$BATS_FILE_TMPDIR/$2.pid
+
+	[ -f "$f" ] && pid_alive "$(cat "$f")" && return 0
+	start_backend "$@"
+}
+
 # Ends a process this file started, by its PID, and waits until it is gone (it may have been
 # started by another test's shell, so `wait` cannot be used).
 stop_pidfile() {
