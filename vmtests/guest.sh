@@ -26,7 +26,8 @@ fail() {
 mnt() {	# TYPE DIR [OPTIONS]
 	mkdir -p "$2" && mount -t "$1" ${3:+-o "$3"} "$1" "$2" || fail "mount $1 on $2"
 }
-mnt tmpfs /tmp mode=1777
+# /tmp stays the overlay's (writable already): a tmpfs there would hide a checkout, and the
+# result share, that live under the host's /tmp.
 mnt tmpfs /run mode=0755
 mnt tmpfs /dev/shm mode=1777
 mnt devpts /dev/pts
