@@ -14,8 +14,9 @@ off() {
 }
 trap off EXIT
 
+# The reason goes to guest.log and, as a failed test, to the TAP the host prints.
 fail() {
-	echo "vmtest-guest: $*" | tee -a "$out/results.tap"
+	echo "vmtest-guest: $*"
 	echo "not ok - vmtest guest: $*" >>"$out/results.tap"
 	exit 1
 }
