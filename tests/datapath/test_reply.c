@@ -536,11 +536,11 @@ static void v6_icmp_port_unreachable_local(void **state)
 	icmp_unreachable_counted(&c, true);
 }
 
-/* A datapath loaded with short timeouts, in place of the test's own. */
-static void reload_with_timeouts(struct dp_env *env)
+/* A datapath loaded with short timeouts (in ns), in place of the test's own. */
+static void reload_with_timeouts(struct dp_env *env, __u64 timeout_ns)
 {
-	struct canary_dp_opts opts = { .flow_entries = 4096, .syn_timeout_ns = 1000000,
-				       .udp_idle_ns = 1000000 };
+	struct canary_dp_opts opts = { .flow_entries = 4096, .syn_timeout_ns = timeout_ns,
+				       .udp_idle_ns = timeout_ns };
 
 	canary_dp_close(&env->dp);
 	assert_int_equal(env_open(env, &opts), 0);
@@ -551,12 +551,16 @@ static void unanswered_syn_counted_once(void **state)
 	struct conv c = { .client = "198.51.100.7", .vip = "198.51.100.100",
 			  .backend = "192.0.2.10", 40007, 80, 8080, IPPROTO_TCP };
 
-	reload_with_timeouts(*state);
+	/*
+	 * The flow clock is coarse (a jiffy is 4 ms at HZ=250) and a guest under TCG can stall
+	 * between two runs, so "before the timeout" needs a timeout far longer than either.
+	 */
+	reload_with_timeouts(*state, 300000000);
 	conv_start(&c, *state, 0);
 	client_sends(&c, F_SYN, NULL);
 	client_sends(&c, F_SYN, NULL);	/* a retransmission before the timeout */
 	assert_int_equal(conv_stats(&c).syn_timeout, 0);
-	usleep(20000);
+	usleep(400000);
 	client_sends(&c, F_SYN, NULL);
 	client_sends(&c, F_SYN, NULL);
 	assert_int_equal(conv_stats(&c).syn_timeout, 1);
@@ -571,7 +575,7 @@ static void midstream_flow_no_syn_timeout(void **state)
 	struct conv c = { .client = "198.51.100.7", .vip = "198.51.100.100",
 			  .backend = "192.0.2.10", 40011, 80, 8080, IPPROTO_TCP };
 
-	reload_with_timeouts(*state);
+	reload_with_timeouts(*state, 1000000);
 	conv_start(&c, *state, 0);
 	client_sends(&c, F_FIN | F_ACK, NULL);
 	usleep(20000);
@@ -594,7 +598,7 @@ static void idle_udp_flow_decided_again(void **state)
 			  .backend = "192.0.2.10", 5001, 53, 5353, IPPROTO_UDP };
 	struct ver_stats vs;
 
-	reload_with_timeouts(*state);
+	reload_with_timeouts(*state, 1000000);
 	conv_start(&c, *state, 0);
 	client_sends(&c, 0, NULL);
 	usleep(50000);		/* the coarse clock moves by jiffies */
