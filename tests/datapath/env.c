@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,8 +116,8 @@ __u32 env_run_tc(struct dp_env *env, const __u8 *in, size_t len, __u8 *out, __u3
 	return opts.retval;
 }
 
-__u32 env_run_from(struct dp_env *env, __u32 ifindex, const __u8 *in, size_t len, __u8 *out,
-		   __u32 *out_len)
+int env_try_run_from(struct dp_env *env, __u32 ifindex, const __u8 *in, size_t len, __u8 *out,
+		     __u32 *out_len, __u32 *retval)
 {
 	struct xdp_md ctx = { .data_end = len, .ingress_ifindex = ifindex };
 	LIBBPF_OPTS(bpf_test_run_opts, opts,
@@ -127,10 +128,22 @@ __u32 env_run_from(struct dp_env *env, __u32 ifindex, const __u8 *in, size_t len
 		    .ctx_in = &ctx,
 		    .ctx_size_in = sizeof(ctx),
 		    .repeat = 1);
+	int err = bpf_prog_test_run_opts(env->prog_fd, &opts);
 
-	assert_int_equal(bpf_prog_test_run_opts(env->prog_fd, &opts), 0);
+	if (err)
+		return err;
 	*out_len = opts.data_size_out;
-	return opts.retval;
+	*retval = opts.retval;
+	return 0;
+}
+
+__u32 env_run_from(struct dp_env *env, __u32 ifindex, const __u8 *in, size_t len, __u8 *out,
+		   __u32 *out_len)
+{
+	__u32 retval;
+
+	assert_int_equal(env_try_run_from(env, ifindex, in, len, out, out_len, &retval), 0);
+	return retval;
 }
 
 void env_svc(struct dp_env *env, struct test_svc *svc, const char *vip, __u16 port, __u8 proto,
@@ -171,21 +184,32 @@ const char *env_backend_addr(char *buf, size_t len, bool v4, unsigned int nn)
 	return buf;
 }
 
-struct verdict env_send(struct dp_env *env, const struct pkt_spec *s)
+int env_try_send(struct dp_env *env, const struct pkt_spec *s, struct verdict *v)
 {
 	__u8 in[PKT_MAX], out[PKT_MAX];
-	struct verdict v = {};
 	size_t len = pkt_build(s, in), l3 = pkt_l3_offset(s), l4 = pkt_l4_offset(s);
 	__u32 out_len;
+	int err;
 
-	v.action = env_run(env, in, len, out, &out_len);
-	assert_int_equal(out_len, len);
+	err = env_try_run_from(env, env->if_client, in, len, out, &out_len, &v->action);
+	if (err)
+		return err;
+	if (out_len != len)
+		return -EMSGSIZE;
 	if (spec_is_v4(s)) {
-		memcpy(v.daddr, s->daddr, 12);	/* the IPv4-mapped prefix */
-		memcpy(v.daddr + 12, out + l3 + 16, 4);
+		memcpy(v->daddr, s->daddr, 12);	/* the IPv4-mapped prefix */
+		memcpy(v->daddr + 12, out + l3 + 16, 4);
 	} else {
-		memcpy(v.daddr, out + l3 + 24, 16);
+		memcpy(v->daddr, out + l3 + 24, 16);
 	}
-	v.dport = (__u16)(out[l4 + 2] << 8 | out[l4 + 3]);
+	v->dport = (__u16)(out[l4 + 2] << 8 | out[l4 + 3]);
+	return 0;
+}
+
+struct verdict env_send(struct dp_env *env, const struct pkt_spec *s)
+{
+	struct verdict v = {};
+
+	assert_int_equal(env_try_send(env, s, &v), 0);
 	return v;
 }

@@ -63,6 +63,13 @@ __u32 env_run(struct dp_env *env, const __u8 *in, size_t len, __u8 *out, __u32 *
 __u32 env_run_from(struct dp_env *env, __u32 ifindex, const __u8 *in, size_t len, __u8 *out,
 		   __u32 *out_len);
 
+/*
+ * env_run_from without cmocka: 0 or the run's error, for a thread other than the test's own
+ * (a cmocka assert there would take the whole binary down instead of failing one test).
+ */
+int env_try_run_from(struct dp_env *env, __u32 ifindex, const __u8 *in, size_t len, __u8 *out,
+		     __u32 *out_len, __u32 *retval);
+
 /* Runs one packet through the TC egress program; returns its verdict. */
 __u32 env_run_tc(struct dp_env *env, const __u8 *in, size_t len, __u8 *out, __u32 *out_len);
 
@@ -88,5 +95,8 @@ struct verdict {
 };
 
 struct verdict env_send(struct dp_env *env, const struct pkt_spec *s);
+
+/* env_send without cmocka: 0, or the run's error, or -EMSGSIZE if the length changed. */
+int env_try_send(struct dp_env *env, const struct pkt_spec *s, struct verdict *v);
 
 #endif /* XDP_CANARY_TEST_ENV_H */

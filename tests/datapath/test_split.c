@@ -3,6 +3,7 @@
 #include <math.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -340,37 +341,56 @@ static void hard_rollback_redecides_canary_flows(void **state)
 struct swap_reader {
 	struct dp_env *env;
 	atomic_bool stop;
-	unsigned long sent;
-	unsigned long torn;
+	atomic_ulong sent;
+	unsigned long from_a, from_b, torn, failed;
 };
 
 /* A backend of pool A (.10-.13 at 8080) or of pool B (.20-.22 at 9090), never a mix. */
-static bool from_one_pool(const struct verdict *v)
+static bool from_pool(const struct verdict *v, bool a)
 {
 	__u8 o = v->daddr[15];
 
-	if (o >= 10 && o <= 13)
-		return v->dport == 8080;
-	if (o >= 20 && o <= 22)
-		return v->dport == 9090;
-	return false;
+	if (a)
+		return o >= 10 && o <= 13 && v->dport == 8080;
+	return o >= 20 && o <= 22 && v->dport == 9090;
 }
 
+/* No cmocka here: the test thread judges what this one counted. */
 static void *swap_reader_run(void *arg)
 {
 	struct swap_reader *r = arg;
 	struct pkt_spec s;
 
 	while (!atomic_load(&r->stop)) {
+		unsigned long n = atomic_load(&r->sent);
 		struct verdict v;
 
-		flow_spec(&s, 200000 + r->sent % 100000, false);
-		s.sport = r->sent / 100000 + 1;
-		v = env_send(r->env, &s);
-		r->torn += !from_one_pool(&v);
-		r->sent++;
+		flow_spec(&s, 200000 + n % 100000, false);
+		s.sport = n / 100000 + 1;
+		if (env_try_send(r->env, &s, &v))
+			r->failed++;
+		else if (from_pool(&v, true))
+			r->from_a++;
+		else if (from_pool(&v, false))
+			r->from_b++;
+		else
+			r->torn++;
+		atomic_fetch_add(&r->sent, 1);
 	}
 	return NULL;
+}
+
+/* Until the reader has sent a packet after now, so each swap has traffic on both sides. */
+static bool reader_moved_on(struct swap_reader *r)
+{
+	unsigned long seen = atomic_load(&r->sent);
+
+	for (int spin = 0; spin < 10000000; spin++) {
+		if (atomic_load(&r->sent) > seen + 1)
+			return true;
+		sched_yield();
+	}
+	return false;
 }
 
 static void pool_swap_is_atomic_under_traffic(void **state)
@@ -378,19 +398,27 @@ static void pool_swap_is_atomic_under_traffic(void **state)
 	struct swap_reader r = { .env = *state };
 	struct test_svc svc[2];
 	pthread_t reader;
+	int overlapped = 0;
 
 	split_services(r.env, svc, 0, CANARY_HASH_FLOW, 4, 4);
 	assert_int_equal(pthread_create(&reader, NULL, swap_reader_run, &r), 0);
+	overlapped += reader_moved_on(&r);
 	for (int i = 0; i < 60; i++) {
 		if (i & 1)
 			env_pool(r.env, &svc[0], CANARY_V_STABLE, stable4, 4, 8080);
 		else
 			env_pool(r.env, &svc[0], CANARY_V_STABLE, canary4, 3, 9090);
+		overlapped += reader_moved_on(&r);
 	}
 	atomic_store(&r.stop, true);
 	assert_int_equal(pthread_join(reader, NULL), 0);
-	assert_true(r.sent > 0);
+	/* The reader ran before, between and after all 60 swaps, and saw both pools. */
+	assert_int_equal(overlapped, 61);
+	assert_true(r.from_a > 0);
+	assert_true(r.from_b > 0);
+	assert_int_equal(r.failed, 0);
 	assert_int_equal(r.torn, 0);
+	assert_int_equal(r.from_a + r.from_b, atomic_load(&r.sent));
 }
 
 #define SPLIT_TEST(fn) cmocka_unit_test_setup_teardown(fn, env_setup, env_teardown)
