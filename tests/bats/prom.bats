@@ -204,7 +204,9 @@ xct_multi{pod="b"} 2'
 		contains("timed out after")' "$FAKE/slow" up --timeout 1000
 	elapsed=$(($(now_ms) - t0))
 	echo "elapsed ${elapsed} ms"
-	[ "$elapsed" -ge 900 ] && [ "$elapsed" -lt 2500 ]
+	# Not a speed bound: the client gave up at its timeout, not at the server's answer (10 s).
+	[ "$elapsed" -ge 900 ]
+	[ "$elapsed" -lt 9000 ]
 }
 
 @test "fake: connection refused is an error naming the URL, at once" {
@@ -212,8 +214,9 @@ xct_multi{pod="b"} 2'
 	port=$(free_port)
 	t0=$(now_ms)
 	promq_is 4 ".error | startswith(\"GET http://127.0.0.1:$port/api/v1/query: \") and
-		contains(\"Couldn't connect\")" "http://127.0.0.1:$port" up --timeout 3000
-	[ $(($(now_ms) - t0)) -lt 2000 ]
+		contains(\"Couldn't connect\")" "http://127.0.0.1:$port" up --timeout 30000
+	# "At once" means without waiting for the timeout; how fast is for benchmarks.
+	[ $(($(now_ms) - t0)) -lt 15000 ]
 }
 
 @test "token: the bearer token from the file is sent; a missing or wrong one is not accepted" {
@@ -255,6 +258,6 @@ xct_multi{pod="b"} 2'
 	port=$(free_port)
 	t0=$(now_ms)
 	promq_is 4 ".error | startswith(\"POST http://127.0.0.1:$port/hook: \")" \
-		--post "http://127.0.0.1:$port/hook" '{}' --timeout 2000
-	[ $(($(now_ms) - t0)) -lt 2000 ]
+		--post "http://127.0.0.1:$port/hook" '{}' --timeout 30000
+	[ $(($(now_ms) - t0)) -lt 15000 ]
 }

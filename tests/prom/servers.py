@@ -16,7 +16,7 @@ import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-SLOW_S = 5          # longer than any timeout the tests give the client
+SLOW_S = 10         # far longer than any timeout the tests give the client
 TOKEN = "s3cret-token"
 BIG = 2 * 1024 * 1024
 

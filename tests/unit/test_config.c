@@ -585,12 +585,15 @@ static void bad_configs_rejected(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof(bad_configs) / sizeof(bad_configs[0]); i++) {
 		const struct bad *b = &bad_configs[i];
+		int ret;
 
 		/* Whatever was in cfg before must not matter: the parser starts afresh. */
 		memset(&cfg, 0xa5, sizeof(cfg));
 		err[0] = '\0';
-		if (parse(b->json, &cfg, err) != -EINVAL || strcmp(err, b->msg))
+		ret = parse(b->json, &cfg, err);
+		if (ret != -EINVAL || strcmp(err, b->msg))
 			print_error("bad_configs[%zu]: %s\n", i, b->json);
+		assert_int_equal(ret, -EINVAL);
 		assert_string_equal(err, b->msg);
 		assert_null(strchr(err, '\n'));
 		assert_zeroed(&cfg);
