@@ -65,22 +65,32 @@ use_plan() {	# PLAN
 	agent_reload
 }
 
-setup_file() {
-	topo_up
-	start_backend "$NS_1" stable 192.0.2.10 8080
-	start_backend "$NS_2" canary 192.0.2.70 8080
-	write_config "$(plan '[1, 100]' '' "$(kernel_check)")"
-	agent_up
-	"$PROM" start "$PROM_DIR" "127.0.0.1:$EXPORTER_PORT" "$NS_S" >/dev/null
-	# Rates need two scrapes in their window: wait for them, so that the first stage is not
-	# held for want of data.
+# Prometheus scraping the exporter, with the two scrapes a rate needs in its window, so that a
+# first stage is not held for want of data. Each test says whether it wants it up or down.
+prom_up() {
+	if [ ! -f "$PROM_DIR/prometheus.pid" ]; then
+		"$PROM" start "$PROM_DIR" "127.0.0.1:$EXPORTER_PORT" "$NS_S" >/dev/null
+	fi
 	for _ in $(seq 50); do
 		[ "$("$PROM" value "$PROM_DIR" \
 			'sum(count_over_time(xdp_canary_http_responses_total{service="web"}[5s]))' \
 			2>/dev/null)" -ge 4 ] 2>/dev/null && return 0
 		sleep 0.2
 	done
+	echo "prometheus at $PROM_DIR has no scrapes of the exporter" >&2
 	return 1
+}
+
+prom_down() {
+	"$PROM" stop "$PROM_DIR"
+}
+
+setup_file() {
+	topo_up
+	start_backend "$NS_1" stable 192.0.2.10 8080
+	start_backend "$NS_2" canary 192.0.2.70 8080
+	write_config "$(plan '[1, 100]' '' "$(kernel_check)")"
+	agent_up
 }
 
 teardown_file() {
@@ -171,6 +181,7 @@ weight_bp() {
 }
 
 @test "rollout: a healthy canary goes 1, 5, 25, 50, 100 % under real load, every request answered" {
+	prom_up
 	rollout_begin "$(plan '[{"weight": 1, "hold": "2s"}, {"weight": 5, "hold": "2s"},
 			       {"weight": 25, "hold": "2s"}, {"weight": 50, "hold": "2s"},
 			       {"weight": 100, "hold": "2s"}]' '' "$(prom_check)" "$(kernel_check)")" 40
@@ -200,6 +211,7 @@ weight_bp() {
 }
 
 @test "rollout: a canary answering 503 is rolled back by the Prometheus check, which says why" {
+	prom_up
 	rollout_begin "$(plan '[{"weight": 20, "hold": "1m"}, 100]' '"breaker": false' \
 		"$(prom_check)")" 40
 	wait_rollout last_verdict pass 15
@@ -237,7 +249,7 @@ weight_bp() {
 }
 
 @test "rollout: with Prometheus down, the breaker rolls a failing canary back within a second" {
-	"$PROM" stop "$PROM_DIR"
+	prom_down
 	rollout_begin "$(plan '[{"weight": 25, "hold": "1m"}, 100]' \
 		'"breaker": {"window": "1s", "max_error_ratio": 0.2, "min_samples": 10}' \
 		"$(prom_check)")" 40
@@ -275,7 +287,7 @@ weight_bp() {
 }
 
 @test "rollout: with Prometheus down, a healthy canary holds at stage 1 and never advances" {
-	"$PROM" stop "$PROM_DIR"
+	prom_down
 	rollout_begin "$(plan '[{"weight": 1, "hold": "1s"}, {"weight": 5, "hold": "1s"}, 100]' '' \
 		"$(prom_check)" "$(kernel_check)")" 20
 	sleep 6
@@ -309,6 +321,7 @@ weight_bp() {
 # The tests below judge by the kernel's counters alone: Prometheus is down from here on.
 
 @test "rollout: a restarted canaryd resumes mid-stage; it does not start the rollout again" {
+	prom_down
 	rollout_begin "$(plan '[{"weight": 5, "hold": "1s"}, {"weight": 25, "hold": "1m"}, 100]' '' \
 		"$(kernel_check)")" 40
 	wait_rollout stage 2 10
@@ -347,6 +360,7 @@ weight_bp() {
 }
 
 @test "rollout: canaryctl pause stops advancing (checks still run); resume lets it go on" {
+	prom_down
 	rollout_begin "$(plan '[{"weight": 5, "hold": "1s"}, {"weight": 25, "hold": "1s"}, 100]' '' \
 		"$(kernel_check)")" 40
 	ctl pause web --reason "looking at the dashboards" >/dev/null
@@ -378,6 +392,7 @@ weight_bp() {
 }
 
 @test "rollout: a manual stage waits at its gate for canaryctl promote" {
+	prom_down
 	rollout_begin "$(plan '[{"weight": 5, "hold": "1s", "manual": true}, {"weight": 100,
 			   "hold": "1s"}]' '' "$(kernel_check)")" 30
 	wait_rollout phase gate 10
