@@ -126,12 +126,14 @@ nothing_left() {
 }
 
 @test "lab: the VIP answers from stable at weight 0 and from canary at 100" {
+	lab ctl weight web 0 >/dev/null
 	[ "$(get)" = "web v1 (stable)" ]
 	lab ctl weight web 100 >/dev/null
 	[ "$(get)" = "web v2 (canary)" ]
 }
 
 @test "lab: fault makes the running canary answer 503 and slow; bad values change nothing" {
+	lab ctl weight web 100 >/dev/null
 	run lab fault canary --error abc
 	[ "$status" -eq 1 ]
 	[[ $output == *"--error 'abc': give a percentage"* ]]
@@ -151,18 +153,42 @@ nothing_left() {
 	[ "$(get -o /dev/null -w '%{http_code}')" = 200 ]
 }
 
+# The canary backend's own count of its 503 answers, from its /metrics.
+canary_503s() {
+	ip netns exec "$LAB_NAME-split" curl -sS --max-time 5 http://192.0.2.70:9100/metrics |
+		awk '/^http_requests_total\{/ && /code="503"/ { n += $NF } END { print n + 0 }'
+}
+
 @test "lab: the backends' own metrics reach Prometheus, 503s by code" {
+	local before after q='http_requests_total{version="canary",code="503"}'
+
+	lab ctl weight web 100 >/dev/null
+	before=$(canary_503s)
+	lab fault canary --error 100 >/dev/null
+	for _ in 1 2 3; do
+		[ "$(get -o /dev/null -w '%{http_code}')" = 503 ]
+	done
+	lab fault canary --error 0 >/dev/null
+	after=$(canary_503s)
+	[ "$after" -eq $((before + 3)) ]
 	for _ in $(seq 50); do
-		[ -n "$(lab prom 'http_requests_total{version="canary",code="503"}')" ] && break
+		[[ "$(lab prom "$q")" == *" $after" ]] && break
 		sleep 0.2
 	done
-	run lab prom 'http_requests_total{version="canary",code="503"}'
-	[[ $output == *"app=web,code=503,instance=192.0.2.70:9100,job=web,release=v2,version=canary 1"* ]]
-	run lab prom 'count(http_request_duration_seconds_bucket{version="canary"}) > 0'
-	[ -n "$output" ]
+	run lab prom "$q"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ $output == *"app=web,code=503,instance=192.0.2.70:9100,job=web,release=v2,version=canary $after" ]]
+	run lab prom 'count(http_request_duration_seconds_bucket{version="canary"})'
+	[ "$status" -eq 0 ]
+	[[ $output =~ ^\ [1-9][0-9]*$ ]]
+	run lab prom 'sum(('
+	[ "$status" -eq 1 ]
+	[[ $output == "lab: prom: "*"parse error"* ]]
 }
 
 @test "lab: deploy changes the running backend's release" {
+	lab ctl weight web 100 >/dev/null
 	run lab deploy canary v9
 	[ "$status" -eq 0 ]
 	[ "$(get)" = "web v9 (canary)" ]
