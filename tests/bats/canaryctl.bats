@@ -248,7 +248,8 @@ check_bad_input() {
 	local before line args want
 
 	before=$(snapshot)
-	[ -n "$before" ]
+	# A weight, a generation and the state file's digest: a missing pin would leave a blank.
+	[[ $before =~ ^[0-9]+\ [0-9]+\ [0-9a-f]{32}\ \ -$ ]]
 	for line in "${BAD_INPUT[@]}"; do
 		read -ra args <<<"${line%%|*}"
 		want=${line#*|}
