@@ -7,7 +7,9 @@ BUILD		:= build
 ARCH		:= $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 MULTIARCH	:= $(shell $(CC) -dumpmachine)
 
+VERSION		:= 0.4.0
 CFLAGS		?= -O2 -g
+CFLAGS		+= -DXDP_CANARY_VERSION='"$(VERSION)"'
 CFLAGS		+= -std=gnu11 -Wall -Wextra -Werror -Wno-missing-field-initializers \
 		   -D_GNU_SOURCE -Iinclude -Iuser -I$(BUILD) -Iuser/lib
 LDLIBS		:= -lbpf -lelf -lz -ljansson -lcurl -lm

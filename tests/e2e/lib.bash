@@ -15,6 +15,8 @@ VIP=203.0.113.100
 . "$BATS_TEST_DIRNAME/../../tools/lab.d/procs.sh"
 # shellcheck source=tests/e2e/kernel.bash
 . "$BATS_TEST_DIRNAME/../e2e/kernel.bash"
+# shellcheck source=tests/e2e/wait.bash
+. "$BATS_TEST_DIRNAME/../e2e/wait.bash"
 
 # The names of one file's namespaces, pin dir and exporter port: PREFIX (e.g. "xce"), PIN_NAME
 # (a directory in /sys/fs/bpf), EXPORTER_PORT (canaryd's, on 127.0.0.1 in the splitter).
@@ -109,24 +111,6 @@ start_backend() {	# NS NAME ADDR PORT
 		in_ns "$1" bash -c "exec 3<>/dev/tcp/$3/$4" 2>/dev/null && return 0
 		sleep 0.1
 	done
-	return 1
-}
-
-# Runs CMD until it succeeds, for at most SECONDS; TEST_TIME_SCALE stretches that on a slow
-# machine (vmtests/ sets it under qemu).
-wait_until() {	# SECONDS CMD...
-	local deadline=$((SECONDS + $1 * ${TEST_TIME_SCALE:-1}))
-
-	shift
-	until "$@"; do
-		[ "$SECONDS" -le "$deadline" ] || return 1
-		sleep 0.1
-	done
-}
-
-wait_file() {	# FILE SECONDS
-	wait_until "$2" test -e "$1" && return 0
-	echo "$1 did not appear within $2 s" >&2
 	return 1
 }
 

@@ -13,7 +13,6 @@
 
 #include "canaryctl.h"
 
-#define CANARYCTL_VERSION "0.4.0"
 
 struct command {
 	const char *name;
@@ -241,7 +240,7 @@ static int args_parse(int argc, char **argv, struct args *a, const char **flag_n
 		} else if (!strcmp(t, "-h") || !strcmp(t, "--help")) {
 			a->help = true;
 		} else if (!strcmp(t, "-V") || !strcmp(t, "--version")) {
-			printf("canaryctl %s\n", CANARYCTL_VERSION);
+			printf("canaryctl %s\n", XDP_CANARY_VERSION);
 			exit(0);
 		} else if (t[0] == '-' && t[1] == '-' && (!strcmp(t + 2, "hard") ||
 							  !strcmp(t + 2, "full"))) {

@@ -51,6 +51,7 @@ struct canaryd {
 	unsigned int nifaces;
 	struct agent_counters counters;
 	bool last_reload_ok;
+	bool made_datapath;		/* this start loaded it: no pins were there to take over */
 	__u64 start_ms;
 	__u64 state_seen;		/* inode and mtime of state.json as last written or read */
 	int lock_fd, ctl_fd, sig_fd, timer_fd;

@@ -25,7 +25,6 @@
 #include "ops.h"
 #include "rollout.h"
 
-#define CANARYD_VERSION	"0.4.0"
 
 static const char usage_text[] =
 	"usage: canaryd [-c CONFIG] [--netns NAME] [-v]\n"
@@ -89,7 +88,7 @@ static int options_parse(int argc, char **argv, struct options *o)
 		case 'd': o->detach = true; break;
 		case 'n': o->netns = optarg; break;
 		case 'h': fputs(usage_text, stdout); exit(0);
-		case 'V': printf("canaryd %s\n", CANARYD_VERSION); exit(0);
+		case 'V': printf("canaryd %s\n", XDP_CANARY_VERSION); exit(0);
 		default: return -1;
 		}
 	}
@@ -320,6 +319,7 @@ static int datapath_open(struct canaryd *d)
 		log_err("%s", err);
 		return -1;
 	}
+	d->made_datapath = !pinned;
 	log_info("%s", pinned ? "taking over the pinned datapath: weights, flows and counters stay"
 			      : "loaded a new datapath");
 	log_info("maps pinned under %s", d->cfg.pin_dir);
@@ -344,12 +344,10 @@ static void rollouts_resumed(struct canaryd *d)
 	}
 }
 
-static int start(struct canaryd *d)
+static int serve_setup(struct canaryd *d)
 {
 	char err[512] = "";
 
-	if (agent_lock(d) || datapath_open(d))
-		return -1;
 	if (state_load(d->cfg.state_dir, d->state, err, sizeof(err))) {
 		log_warn("%s: starting from the pins alone", err);
 		memset(d->state, 0, sizeof(*d->state));
@@ -375,6 +373,35 @@ static int start(struct canaryd *d)
 	log_info("ready: %u services, %u interfaces, control %s, metrics %s", d->cfg.nservices,
 		 d->cfg.nifaces, d->cfg.control_socket,
 		 d->cfg.exporter_on ? d->cfg.exporter_listen : "off");
+	return 0;
+}
+
+/*
+ * A first start that fails leaves nothing behind: the links and pins it made go, so that nothing
+ * half-started stays in the kernel. A takeover keeps the datapath it found, which still runs.
+ */
+static void start_undo(struct canaryd *d)
+{
+	char err[512] = "";
+
+	if (!d->made_datapath)
+		return;
+	canary_dp_close(&d->dp);
+	if (canary_remove_datapath(d->cfg.pin_dir, d->state, err, sizeof(err)))
+		log_err("start failed, and removing the datapath it made failed too: %s", err);
+	else
+		log_info("start failed: removed the datapath it had made under %s",
+			 d->cfg.pin_dir);
+}
+
+static int start(struct canaryd *d)
+{
+	if (agent_lock(d) || datapath_open(d))
+		return -1;
+	if (serve_setup(d)) {
+		start_undo(d);
+		return -1;
+	}
 	return 0;
 }
 
@@ -452,7 +479,7 @@ int main(int argc, char **argv)
 		log_err("out of memory");
 		return 1;
 	}
-	log_info("canaryd %s starting with %s", CANARYD_VERSION, o.config);
+	log_info("canaryd %s starting with %s", XDP_CANARY_VERSION, o.config);
 	if (!start(&d)) {
 		run(&d);
 		ret = 0;

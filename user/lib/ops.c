@@ -65,20 +65,17 @@ static int dir_clear(const char *dir)
 	return ret;
 }
 
-int canary_teardown(const char *pin_dir, const char *state_dir, char *err, size_t errlen)
+int canary_remove_datapath(const char *pin_dir, const struct canary_state *st, char *err,
+			   size_t errlen)
 {
-	char links[PATH_MAX], path[PATH_MAX];
-	struct canary_state *st = calloc(1, sizeof(*st));
+	char links[PATH_MAX];
 	int ret;
 
-	if (!st)
-		return -ENOMEM;
 	ret = links_for_each(pin_dir, unpin_link, (void *)pin_dir);
 	if (ret)
 		snprintf(err, errlen, "remove links under %s: %s", pin_dir, strerror(-ret));
-	if (!ret && !state_load(state_dir, st, err, errlen))
-		for (unsigned int i = 0; !ret && i < st->nclsact; i++)
-			ret = clsact_remove(st->clsact[i], err, errlen);
+	for (unsigned int i = 0; !ret && i < st->nclsact; i++)
+		ret = clsact_remove(st->clsact[i], err, errlen);
 	if (!ret) {
 		snprintf(links, sizeof(links), "%s/links", pin_dir);
 		ret = dir_clear(links);
@@ -87,6 +84,21 @@ int canary_teardown(const char *pin_dir, const char *state_dir, char *err, size_
 		if (ret)
 			snprintf(err, errlen, "remove pins under %s: %s", pin_dir, strerror(-ret));
 	}
+	return ret;
+}
+
+int canary_teardown(const char *pin_dir, const char *state_dir, char *err, size_t errlen)
+{
+	struct canary_state *st = calloc(1, sizeof(*st));
+	char path[PATH_MAX];
+	int ret;
+
+	if (!st)
+		return -ENOMEM;
+	/* No state file (or a bad one): no clsact filter is known to be ours. */
+	if (state_load(state_dir, st, err, errlen))
+		memset(st, 0, sizeof(*st));
+	ret = canary_remove_datapath(pin_dir, st, err, errlen);
 	if (!ret && snprintf(path, sizeof(path), "%s/state.json", state_dir) < (int)sizeof(path) &&
 	    unlink(path) && errno != ENOENT) {
 		ret = -errno;

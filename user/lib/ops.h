@@ -28,6 +28,13 @@ int op_set_weight(struct canary_dp *dp, struct state_svc *s, __u16 bp, bool hard
 		  char *err, size_t errlen);
 
 /*
+ * Removes the datapath from the kernel: pinned links (which detaches the programs), the clsact
+ * filters @st lists, and every pin under @pin_dir. The state file stays.
+ */
+int canary_remove_datapath(const char *pin_dir, const struct canary_state *st, char *err,
+			   size_t errlen);
+
+/*
  * Removes everything xdp-canary left in the kernel and on disk: pinned links (which detaches
  * the programs), the clsact filters the state lists, every pin under @pin_dir, and the state file.
  */

@@ -1,0 +1,88 @@
+# canaryd and canaryctl for a bats file: the agent started in a namespace by PID, its log, the
+# pins and the exporter. The file sets CANARYD, CANARYCTL, CFG (the config), NS (the agent's
+# namespace), LOG, PIDF (its PID file), PIN (the config's pin_dir) and PORT (the exporter's).
+
+# pid_alive, pid_stop
+. "$BATS_TEST_DIRNAME/../../tools/lab.d/procs.sh"
+# shellcheck source=tests/e2e/kernel.bash
+. "$BATS_TEST_DIRNAME/../e2e/kernel.bash"
+# shellcheck source=tests/e2e/wait.bash
+. "$BATS_TEST_DIRNAME/../e2e/wait.bash"
+
+# Fails when the command succeeds ("! cmd" does not fail a bats test).
+refute() {
+	if "$@"; then
+		echo "unexpectedly true: $*" >&2
+		return 1
+	fi
+}
+
+agent_pid() {
+	cat "$PIDF" 2>/dev/null
+}
+
+agent_running() {
+	pid_alive "$(agent_pid)"
+}
+
+# Starts canaryd in the namespace (directly, so that $! is its PID) and waits for "ready:".
+agent_up() {
+	local n pid
+
+	n=$(wc -l <"$LOG" 2>/dev/null || echo 0)
+	"$CANARYD" -c "$CFG" --netns "$NS" >>"$LOG" 2>&1 3>&- &
+	pid=$!
+	echo "$pid" >"$PIDF"
+	for _ in $(seq 100); do
+		tail -n +"$((n + 1))" "$LOG" | grep -q 'ready:' && return 0
+		pid_alive "$pid" || break
+		sleep 0.1
+	done
+	echo "canaryd did not start:" >&2
+	tail -n +"$((n + 1))" "$LOG" >&2
+	return 1
+}
+
+# SIGTERM, by PID; the datapath stays pinned and attached.
+agent_stop() {
+	local pid
+
+	pid=$(agent_pid)
+	rm -f "$PIDF"
+	pid_stop "$pid"
+}
+
+ensure_running() {
+	agent_running || agent_up
+}
+
+# canaryd stopped, its datapath pinned.
+ensure_stopped() {
+	if agent_running; then
+		agent_stop
+	elif [ ! -e "$PIN/svc_state" ]; then
+		agent_up && agent_stop
+	fi
+}
+
+ctl() {
+	"$CANARYCTL" -c "$CFG" "$@"
+}
+
+# A field of web's entry (id 0) in the pinned svc_state map: weight (basis points) or gen.
+pinned() {
+	bpftool -j map lookup pinned "$PIN/svc_state" key 0 0 0 0 | jq -r ".formatted.value.$1"
+}
+
+log_lines() {
+	wc -l <"$LOG"
+}
+
+# Lines the agent logged since line $1.
+log_since() {
+	tail -n +"$(($1 + 1))" "$LOG"
+}
+
+scrape() {	# PATH
+	ip netns exec "$NS" curl -sS --max-time 5 "http://127.0.0.1:$PORT$1"
+}
