@@ -14,7 +14,7 @@ CFLAGS		+= -std=gnu11 -Wall -Wextra -Werror -Wno-missing-field-initializers \
 		   -D_GNU_SOURCE -Iinclude -Iuser -I$(BUILD) -Iuser/lib
 LDLIBS		:= -lbpf -lelf -lz -ljansson -lcurl -lm
 BPF_CFLAGS	:= -O2 -g -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
-		   -I$(BUILD) -Iinclude -Ibpf -I/usr/include/$(MULTIARCH)
+		   -I$(BUILD) -Iinclude -Ibpf -I/usr/include/$(MULTIARCH) $(BPF_EXTRA_CFLAGS)
 
 BPF_OBJS	:= $(BUILD)/canary_bpf.bpf.o $(BUILD)/xdp_bare.bpf.o
 SKELS		:= $(BPF_OBJS:.bpf.o=.skel.h)

@@ -3,8 +3,9 @@
 # A suite that exits non-zero without reporting a failing test counts as one failure.
 #
 # usage: tests/run.sh [BUILD [SUITE...]]
-# SUITE is unit, datapath, bats/NAME (tests/bats/NAME.bats) or vmtest (the quick vmtest: boot
-# Debian 12's kernel and run the datapath suite there); without one, every suite runs.
+# SUITE is unit, datapath, selftest (a deliberately broken datapath must fail its tests),
+# bats/NAME (tests/bats/NAME.bats) or vmtest (the quick vmtest: boot Debian 12's kernel and run
+# the datapath suite there); without one, every suite runs.
 set -u
 build=${1:-build}
 [ $# -gt 0 ] && shift
@@ -44,13 +45,16 @@ run_suite() {
 		suite "$1" bats --tap "tests/bats/${1#bats/}.bats" ;;
 	vmtest)
 		suite vmtest vmtests/vmtest --quick --build "$build" ;;
+	selftest)
+		suite selftest tests/selftest.sh "$build" ;;
 	*)
-		echo "not ok - unknown suite $1 (unit, datapath, bats/NAME or vmtest)" | tee -a "$log" ;;
+		echo "not ok - unknown suite $1 (unit, datapath, selftest, bats/NAME or vmtest)" |
+			tee -a "$log" ;;
 	esac
 }
 
 if [ $# -eq 0 ]; then
-	set -- unit datapath vmtest
+	set -- unit datapath selftest vmtest
 	for b in tests/bats/*.bats; do
 		set -- "$@" "bats/$(basename "$b" .bats)"
 	done

@@ -10,14 +10,15 @@ load ../e2e/lib
 e2e_names xce xdp-canary-e2e 9435
 
 # The agent's config: web (HTTP) and echo (UDP) services; $1 and $2 are web's pools, $3 the TC
-# mode on s0 (off for remote backends, auto for local ones).
-write_config() {	# STABLE CANARY TC
+# mode on s0 (off for remote backends, auto for local ones), $4 more of web's keys.
+write_config() {	# STABLE CANARY TC [WEB_KEYS]
 	{
 		echo "{"
 		cfg_common "$3"
 		cat <<EOF
   "services": [
-    {"name": "web", "vip": "$VIP", "port": 80, "http": true, "stable": ["$1"], "canary": ["$2"]},
+    {"name": "web", "vip": "$VIP", "port": 80, "http": true, "stable": ["$1"], "canary": ["$2"]
+     ${4:+, $4}},
     {"name": "echo", "vip": "$VIP", "port": 53, "protocol": "udp",
      "stable": ["192.0.2.10:5353"], "canary": ["192.0.2.70:5353"]}
   ]
@@ -58,6 +59,22 @@ setup() {
 	rm -f "$BATS_FILE_TMPDIR"/*.status
 	ensure_backend "$NS_1" stable 192.0.2.10 8080
 	ensure_backend "$NS_2" canary 192.0.2.70 8080
+}
+
+# A test that changes the config says so; the next one gets the file's own back, even when the
+# one before failed half way.
+config_changed() {	# STABLE CANARY TC [WEB_KEYS]
+	touch "$BATS_FILE_TMPDIR/config.changed"
+	write_config "$@"
+	agent_reload
+}
+
+teardown() {
+	if [ -e "$BATS_FILE_TMPDIR/config.changed" ]; then
+		rm -f "$BATS_FILE_TMPDIR/config.changed"
+		write_config 192.0.2.10:8080 192.0.2.70:8080 off
+		agent_reload
+	fi
 }
 
 set_weight() {	# PERCENT
@@ -165,8 +182,7 @@ hist_count() {	# VERSION KIND(0 handshake, 1 ttfb)
 @test "e2e: backends local to the splitter (a reload moves them), replies rewritten on TC egress" {
 	start_backend "$NS_S" local-stable 198.51.100.1 8080
 	start_backend "$NS_S" local-canary 198.51.100.1 8081
-	write_config 198.51.100.1:8080 198.51.100.1:8081 auto
-	agent_reload
+	config_changed 198.51.100.1:8080 198.51.100.1:8081 auto
 	grep -q "s0: tc egress $(kernel_tc_mode)" "$BATS_FILE_TMPDIR/agent.log"
 	# The canary's responses so far came by XDP: count those of the TC path from here.
 	local responses canary_total=0
@@ -291,6 +307,99 @@ hist_count() {	# VERSION KIND(0 handshake, 1 ttfb)
 	[ "$("$PROM" value "$BATS_FILE_TMPDIR/prom" \
 		'xdp_canary_weight_ratio{service="web",version="canary"}')" -eq 1 ]
 	"$PROM" stop "$BATS_FILE_TMPDIR/prom"
+}
+
+web_health() {	# VERSION (stable or canary)
+	ctl --json status web | jq -r ".services[0].health.$1[0].state"
+}
+
+web_health_is() {	# VERSION STATE
+	[ "$(web_health "$1")" = "$2" ]
+}
+
+@test "e2e: a running backend failing its fall probes leaves its pool; its new flows fall back" {
+	local fell
+
+	config_changed 192.0.2.10:8080 192.0.2.70:8080 off \
+		'"health": {"type": "http", "every": "200ms", "timeout": "150ms", "fall": 2, "rise": 1}'
+	wait_until 10 web_health_is canary up
+	set_weight 100
+	run curl_n 3
+	[ "$status" -eq 0 ]
+	[ "$(grep -c '^canary$' <<<"$output")" -eq 3 ]
+	fell=$(ver_stat 1 fallback_flows)
+	# The canary answers 503 to everything, its probes included: out after 2 of them.
+	echo 503 >"$BATS_FILE_TMPDIR/canary.status"
+	wait_until 10 web_health_is canary down
+	grep -q "web: canary 192.0.2.70:8080 is down after 2 failed checks (HTTP 503): no healthy canary backend: new canary flows go to stable" \
+		"$BATS_FILE_TMPDIR/agent.log"
+	run curl_n 5
+	[ "$status" -eq 0 ]
+	[ "$(grep -c '^stable$' <<<"$output")" -eq 5 ]
+	[ $(($(ver_stat 1 fallback_flows) - fell)) -eq 5 ]
+	[ "$(ctl --json status web | jq .services[0].weight_bp)" -eq 10000 ]
+	# Healthy again: back in after one probe, and new flows go to the canary.
+	rm -f "$BATS_FILE_TMPDIR/canary.status"
+	wait_until 10 web_health_is canary up
+	run curl_n 3
+	[ "$(grep -c '^canary$' <<<"$output")" -eq 3 ]
+}
+
+# The agent's /metrics, once.
+scrape() {
+	in_ns "$NS_S" curl -sS --max-time 5 "http://127.0.0.1:$EXPORTER_PORT/metrics"
+}
+
+# One sample's value in a scrape kept in FILE.
+sample() {	# FILE NAME{LABELS}
+	awk -v s="$2" '$1 == s { print $2; found = 1 } END { exit !found }' "$1"
+}
+
+dp_stat() {	# REASON
+	bpftool -j map lookup pinned "$PIN/dp_stats" key "$1" 0 0 0 |
+		jq '[.formatted.values[].value.packets] | add'
+}
+
+dp_stat_is() {	# REASON PACKETS
+	[ "$(dp_stat "$1")" -eq "$2" ]
+}
+
+@test "e2e: forward, error and exception counters on /metrics are the kernel's own counts" {
+	local m=$BATS_TEST_TMPDIR/metrics id v name o k before frags
+	local -A fwd=([local]=fwd_local [tx]=fwd_tx [redirect]=fwd_redirect [stack]=fwd_stack
+		      [no_neigh]=no_neigh [fib_fail]=fib_fail [redirect_fail]=redirect_fail)
+	local -A err=([refused]=rst_refused [reset]=rst_midflow [syn_timeout]=syn_timeout
+		      [unreachable]=icmp_unreach [no_backend]=no_backend [http_5xx]=http_5xx
+		      [http_4xx]=http_4xx)
+
+	set_weight 100
+	id=$(ctl --json status web | jq '.services[0].id')
+	scrape >"$m"
+	before=$(sample "$m" 'xdp_canary_forward_total{service="web",version="canary",outcome="redirect"}')
+	frags=$(dp_stat 0)
+	run curl_n 10
+	[ "$status" -eq 0 ]
+	# One 3000-byte datagram to the VIP leaves the client as three IPv4 fragments, which the
+	# datapath passes untouched and counts.
+	in_ns "$NS_C" python3 -c 'import socket; socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b"x" * 3000, ("'"$VIP"'", 53))'
+	wait_until 5 dp_stat_is 0 $((frags + 3))
+	scrape >"$m"
+	[ "$(sample "$m" 'xdp_canary_exception_packets_total{reason="fragment",action="pass"}')" -eq \
+		"$(dp_stat 0)" ]
+	[ "$(sample "$m" 'xdp_canary_forward_total{service="web",version="canary",outcome="redirect"}')" \
+		-gt "$before" ]
+	# Every outcome and error kind of both versions: the exporter says what the maps say.
+	for v in 0 1; do
+		name=$([ "$v" -eq 0 ] && echo stable || echo canary)
+		for o in "${!fwd[@]}"; do
+			[ "$(sample "$m" "xdp_canary_forward_total{service=\"web\",version=\"$name\",outcome=\"$o\"}")" \
+				-eq "$(ver_stat $((id * 2 + v)) "${fwd[$o]}")" ]
+		done
+		for k in "${!err[@]}"; do
+			[ "$(sample "$m" "xdp_canary_errors_total{service=\"web\",version=\"$name\",kind=\"$k\"}")" \
+				-eq "$(ver_stat $((id * 2 + v)) "${err[$k]}")" ]
+		done
+	done
 }
 
 @test "e2e: bpftool shows the weight canaryctl set" {

@@ -9,6 +9,8 @@
 # The breaker's reaction time (from the canary's first 503 to the rollback's decision) goes to
 # the TAP output and to $ROLLOUT_REPORT.
 
+bats_require_minimum_version 1.5.0
+
 load ../e2e/lib
 e2e_names xcr xdp-canary-rollout 9436
 export PROM_PORT=9091
@@ -50,7 +52,7 @@ write_config() {	# PLAN
 		echo "{"
 		cfg_common off
 		cat <<EOF
-  "prometheus": {"url": "http://127.0.0.1:$PROM_PORT", "timeout": "800ms"},
+  "prometheus": {"url": "${PROM_URL:-http://127.0.0.1:$PROM_PORT}", "timeout": "${PROM_TIMEOUT:-800ms}"},
   "breaker_every": "250ms",
   "services": [$(jq -nc --arg vip "$VIP" --argjson plan "$1" '{name: "web", vip: $vip,
 	port: 80, http: true, stable: ["192.0.2.10:8080"], canary: ["192.0.2.70:8080"],
@@ -100,10 +102,18 @@ teardown_file() {
 # Each test starts from no load, a healthy canary and no rollout running.
 setup() {
 	T0=$(date +%s%3N)
+	ensure_backend "$NS_2" canary 192.0.2.70 8080
+}
+
+# One sample of the agent's /metrics.
+metric() {	# NAME{LABELS}
+	in_ns "$NS_S" curl -sS --max-time 5 "http://127.0.0.1:$EXPORTER_PORT/metrics" |
+		awk -v s="$1" '$1 == s { print $2; found = 1 } END { exit !found }'
 }
 
 teardown() {
 	load_stop
+	stop_pidfile "$BATS_FILE_TMPDIR/hang.pid"
 	rm -f "$BATS_FILE_TMPDIR/canary.status"
 	if [ "$(rollout phase)" != rolled_back ] && [ "$(rollout phase)" != complete ]; then
 		ctl rollback web --reason "test over" >/dev/null 2>&1 || true
@@ -257,6 +267,7 @@ weight_bp() {
 	# More than the breaker's window of healthy samples first.
 	sleep 2
 	[ "$(rollout phase)" = stage ]
+	trips=$(metric 'xdp_canary_breaker_trips_total{service="web"}')
 	before=$(date +%s%3N)
 	echo 503 >"$BATS_FILE_TMPDIR/canary.status"
 	after=$(date +%s%3N)
@@ -282,6 +293,7 @@ weight_bp() {
 	[ "$ms" -ge 0 ]
 	[ "$((at - known))" -lt 1000 ]
 	[ "$ms" -lt $((1000 * ${TEST_TIME_SCALE:-1})) ]
+	[ "$(metric 'xdp_canary_breaker_trips_total{service="web"}')" -eq $((trips + 1)) ]
 	# Prometheus was down the whole time: no check passed or failed, each said why it held.
 	[ "$(count '.event == "evaluation" and .decision.verdict != "hold"')" -eq 0 ]
 }
@@ -412,4 +424,92 @@ weight_bp() {
 	echo "$output"
 	[ "$(jq -sc '[.[].decision.action | select(. != "none" and . != "hold")]' \
 		<<<"$output")" = '["start","gate","promote","complete"]' ]
+}
+
+@test "rollout: the breaker rolls back a canary that refuses connections (kind refused)" {
+	local trips
+
+	prom_down
+	rollout_begin "$(plan '[{"weight": 50, "hold": "1m"}, 100]' \
+		'"breaker": {"window": "1s", "max_error_ratio": 0.2, "min_samples": 10}' \
+		"$(kernel_check)")" 40
+	wait_rollout phase stage 5
+	sleep 2
+	trips=$(metric 'xdp_canary_breaker_trips_total{service="web"}')
+	# The canary's server goes away: its address answers each SYN with a RST.
+	stop_pidfile "$BATS_FILE_TMPDIR/canary.pid"
+	wait_rollout phase rolled_back 10
+	load_stop
+	[ "$(weight_bp)" -eq 0 ]
+	run events
+	echo "$output"
+	[[ "$(jq -sr '.[] | select(.decision.action == "rollback") | .decision.reason' \
+		<<<"$output")" == "breaker: canary refused "*" > 0.2 over "* ]]
+	[ "$(metric 'xdp_canary_breaker_trips_total{service="web"}')" -eq $((trips + 1)) ]
+}
+
+# An HTTP server in the splitter that takes requests and never answers; it logs each request
+# line to hang.log as it arrives.
+hang_start() {	# PORT
+	rm -f "$BATS_FILE_TMPDIR/hang.log"
+	# ip netns exec execs python, so $! is its PID; fd 3 closed, or bats waits for it at the end.
+	ip netns exec "$NS_S" python3 -c '
+import socket, sys, threading
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(64)
+log = open(sys.argv[2], "a", buffering=1)
+def hold(c):
+    log.write(c.makefile("rb").readline().decode(errors="replace").split(" HTTP/")[0] + "\n")
+    threading.Event().wait()
+while True:
+    threading.Thread(target=hold, args=(s.accept()[0],), daemon=True).start()
+' "$1" "$BATS_FILE_TMPDIR/hang.log" >/dev/null 2>&1 3>&- &
+	echo $! >"$BATS_FILE_TMPDIR/hang.pid"
+	wait_until 5 in_ns "$NS_S" bash -c "exec 3<>/dev/tcp/127.0.0.1/$1"
+}
+
+# The hanging server holds a request of both kinds: a webhook POST and a Prometheus query.
+hang_holds_both() {
+	grep -q '^POST /hook' "$BATS_FILE_TMPDIR/hang.log" 2>/dev/null &&
+		grep -q '^GET /api/v1/query' "$BATS_FILE_TMPDIR/hang.log"
+}
+
+# Every canaryctl status during SECONDS was answered by the agent, not read from the pins
+# (which canaryctl does when the agent is silent for 5 s).
+agent_answers() {	# SECONDS
+	local end=$((SECONDS + $1))
+
+	while [ "$SECONDS" -lt "$end" ]; do
+		run --separate-stderr ctl --json status web
+		[ "$status" -eq 0 ] || return 1
+		[ "$(jq .services[0].agent <<<"$output")" = true ] || return 1
+		[[ $stderr != *directly* ]] || return 1
+		sleep 0.2
+	done
+}
+
+@test "rollout: a Prometheus and a webhook that hang delay neither canaryctl nor the breaker" {
+	local port=19555	# in the splitter's namespace, this file's own
+
+	hang_start "$port"
+	# Every evaluation's query now waits its whole 9 s timeout, every webhook its 10 s.
+	PROM_URL="http://127.0.0.1:$port" PROM_TIMEOUT=9s rollout_begin "$(plan \
+		'[{"weight": 50, "hold": "1m"}, 100]' \
+		"\"interval\": \"10s\", \"webhooks\": [{\"url\": \"http://127.0.0.1:$port/hook\", \"timeout\": \"10s\"}], \"breaker\": {\"window\": \"1s\", \"max_error_ratio\": 0.2, \"min_samples\": 10}" \
+		"$(prom_check)")" 40
+	wait_rollout phase stage 5
+	# The webhook of "started" and the first evaluation's query are both held from here on
+	# (for 9 s and more): the agent must go on answering, and its breaker acting.
+	wait_until 20 hang_holds_both
+	agent_answers 3
+	echo 503 >"$BATS_FILE_TMPDIR/canary.status"
+	wait_rollout phase rolled_back 5
+	agent_answers 1
+	cat "$BATS_FILE_TMPDIR/hang.log"
+	load_stop
+	run events
+	echo "$output"
+	[[ "$(jq -sr '.[] | select(.decision.action == "rollback") | .decision.reason' \
+		<<<"$output" | head -1)" == "breaker: canary http_5xx "* ]]
 }
