@@ -1,6 +1,6 @@
 # canaryd and canaryctl for a bats file: the agent started in a namespace by PID, its log, the
-# pins and the exporter. The file sets CANARYD, CANARYCTL, CFG (the config), NS (the agent's
-# namespace), LOG, PIDF (its PID file), PIN (the config's pin_dir) and PORT (the exporter's).
+# pins and the exporter. The file sets DIR (its work directory), NS (the agent's namespace),
+# PIN (the config's pin_dir) and PORT (the exporter's); agent_env_up sets the rest.
 
 # pid_alive, pid_stop
 . "$BATS_TEST_DIRNAME/../../tools/lab.d/procs.sh"
@@ -85,4 +85,24 @@ log_since() {
 
 scrape() {	# PATH
 	ip netns exec "$NS" curl -sS --max-time 5 "http://127.0.0.1:$PORT$1"
+}
+
+# The file's work directory (world-readable, so that the non-root tests reach the socket and the
+# config) with the agent's config, log and PID file; and its namespace with a veth pair
+# s0 <-> s0p, all up. For setup_file.
+agent_env_up() {
+	export CANARYD="$BATS_TEST_DIRNAME/../../build/canaryd"
+	export CANARYCTL="$BATS_TEST_DIRNAME/../../build/canaryctl"
+	export CFG="$DIR/canaryd.json"
+	export LOG="$DIR/agent.log"
+	export PIDF="$DIR/agent.pid"
+
+	rm -rf "$DIR"
+	mkdir -m 755 "$DIR"
+	touch "$LOG"
+	ip netns add "$NS"
+	ip -n "$NS" link add s0 type veth peer name s0p
+	for l in s0 s0p lo; do
+		ip -n "$NS" link set "$l" up
+	done
 }

@@ -60,19 +60,7 @@ pinned_links() {
 }
 
 setup_file() {
-	export CANARYD="$BATS_TEST_DIRNAME/../../build/canaryd"
-	export CANARYCTL="$BATS_TEST_DIRNAME/../../build/canaryctl"
-	export CFG="$DIR/canaryd.json"
-	export LOG="$DIR/agent.log"
-	export PIDF="$DIR/agent.pid"
-
-	rm -rf "$DIR"
-	mkdir -m 755 "$DIR"
-	ip netns add "$NS"
-	ip -n "$NS" link add s0 type veth peer name s0p
-	ip -n "$NS" link set s0 up
-	ip -n "$NS" link set s0p up
-	ip -n "$NS" link set lo up
+	agent_env_up
 	write_config "$CFG" "$PIN" "$DIR/state" "$DIR/ctl.sock"
 	agent_up
 }

@@ -57,21 +57,9 @@ reloaded() {	# N
 }
 
 setup_file() {
-	export CANARYD="$BATS_TEST_DIRNAME/../../build/canaryd"
-	export CANARYCTL="$BATS_TEST_DIRNAME/../../build/canaryctl"
-	export CFG="$DIR/canaryd.json"
-	export LOG="$DIR/agent.log"
-	export PIDF="$DIR/agent.pid"
-
-	rm -rf "$DIR"
-	mkdir -m 755 "$DIR"
-	touch "$LOG"
-	ip netns add "$NS"
-	ip -n "$NS" link add s0 type veth peer name s0p
+	agent_env_up
 	ip -n "$NS" link add d0 type bridge
-	for l in s0 s0p d0 lo; do
-		ip -n "$NS" link set "$l" up
-	done
+	ip -n "$NS" link set d0 up
 }
 
 # Nothing of a test's agent outlives it: stopped by PID, its datapath and pins removed.

@@ -93,86 +93,85 @@ static void error_ratio_adds_kinds_of_one_denominator(void **unused)
 	assert_true(fabs(value - 0.25) < 1e-12);
 }
 
-static const struct plan_breaker breaker = { .enabled = true, .window_ms = 1000, .max_ratio = 0.2,
-					     .min_samples = 20 };
+/* A breaker over one second's window, with the kinds it watches, and a reason to fill. */
+struct breaker_case {
+	struct plan_breaker b;
+	struct window w;
+	char reason[128];
+};
 
-static bool trips(const struct plan_breaker *b, const struct window *w, char *reason)
+static void breaker_case_init(struct breaker_case *c, __u32 kinds)
 {
-	reason[0] = '\0';
-	return breaker_tripped(b, &w->old, &w->cur, reason, 128);
+	c->b = (struct plan_breaker){ .enabled = true, .window_ms = 1000, .max_ratio = 0.2,
+				      .min_samples = 20, .kinds = kinds };
+	window_init(&c->w);
+	c->reason[0] = '\0';
+}
+
+static bool trips(struct breaker_case *c)
+{
+	return breaker_tripped(&c->b, &c->w.old, &c->w.cur, c->reason, sizeof(c->reason));
 }
 
 static void breaker_trips_above_max_ratio(void **unused)
 {
-	struct plan_breaker b = breaker;
-	struct window w;
-	char reason[128];
+	struct breaker_case c;
 
 	(void)unused;
-	b.kinds = KIND("http_5xx");
-	window_init(&w);
-	canary_add(&w, 0, 0, 50, 31);
-	assert_true(trips(&b, &w, reason));
-	assert_string_equal(reason, "http_5xx 0.62 (31 of 50) > 0.2 over 1.00s");
+	breaker_case_init(&c, KIND("http_5xx"));
+	canary_add(&c.w, 0, 0, 50, 31);
+	assert_true(trips(&c));
+	assert_string_equal(c.reason, "http_5xx 0.62 (31 of 50) > 0.2 over 1.00s");
 }
 
 static void breaker_holds_at_max_ratio_and_below_min_samples(void **unused)
 {
-	struct plan_breaker b = breaker;
-	struct window w;
-	char reason[128];
+	struct breaker_case c;
 
 	(void)unused;
-	b.kinds = KIND("http_5xx");
-	window_init(&w);
-	canary_add(&w, 0, 0, 50, 10);	/* exactly 0.2: not above */
-	assert_false(trips(&b, &w, reason));
-	assert_string_equal(reason, "");
-	window_init(&w);
-	canary_add(&w, 0, 0, 19, 19);	/* every answer a 5xx, one short of min_samples */
-	assert_false(trips(&b, &w, reason));
-	window_init(&w);
-	canary_add(&w, 0, 0, 20, 19);
-	assert_true(trips(&b, &w, reason));
+	breaker_case_init(&c, KIND("http_5xx"));
+	canary_add(&c.w, 0, 0, 50, 10);	/* exactly 0.2: not above */
+	assert_false(trips(&c));
+	assert_string_equal(c.reason, "");
+	breaker_case_init(&c, KIND("http_5xx"));
+	canary_add(&c.w, 0, 0, 19, 19);	/* every answer a 5xx, one short of min_samples */
+	assert_false(trips(&c));
+	breaker_case_init(&c, KIND("http_5xx"));
+	canary_add(&c.w, 0, 0, 20, 19);
+	assert_true(trips(&c));
 }
 
 static void breaker_judges_each_kind_against_its_own_denominator(void **unused)
 {
-	struct plan_breaker b = breaker;
-	struct window w;
-	char reason[128];
+	struct breaker_case c;
 
 	(void)unused;
-	b.kinds = KIND("refused") | KIND("http_5xx");
-	window_init(&w);
 	/* 5xx at 0.1 of 100 responses, refused at 0.5 of 40 new flows: refused trips. */
-	canary_add(&w, 40, 20, 100, 10);
-	assert_true(trips(&b, &w, reason));
-	assert_string_equal(reason, "refused 0.5 (20 of 40) > 0.2 over 1.00s");
+	breaker_case_init(&c, KIND("refused") | KIND("http_5xx"));
+	canary_add(&c.w, 40, 20, 100, 10);
+	assert_true(trips(&c));
+	assert_string_equal(c.reason, "refused 0.5 (20 of 40) > 0.2 over 1.00s");
 	/* The same errors on stable only: the breaker watches the canary. */
-	window_init(&w);
-	w.cur.v[CANARY_V_STABLE].vs.new_flows += 40;
-	w.cur.v[CANARY_V_STABLE].vs.rst_refused += 40;
-	assert_false(trips(&b, &w, reason));
+	breaker_case_init(&c, KIND("refused") | KIND("http_5xx"));
+	c.w.cur.v[CANARY_V_STABLE].vs.new_flows += 40;
+	c.w.cur.v[CANARY_V_STABLE].vs.rst_refused += 40;
+	assert_false(trips(&c));
 	/* Kinds not asked for do not trip. */
-	window_init(&w);
-	canary_add(&w, 40, 0, 0, 0);
-	w.cur.v[CANARY_V_CANARY].vs.syn_timeout += 40;
-	assert_false(trips(&b, &w, reason));
+	breaker_case_init(&c, KIND("refused") | KIND("http_5xx"));
+	canary_add(&c.w, 40, 0, 0, 0);
+	c.w.cur.v[CANARY_V_CANARY].vs.syn_timeout += 40;
+	assert_false(trips(&c));
 }
 
 static void breaker_off_never_trips(void **unused)
 {
-	struct plan_breaker b = breaker;
-	struct window w;
-	char reason[128];
+	struct breaker_case c;
 
 	(void)unused;
-	b.kinds = KIND("http_5xx");
-	b.enabled = false;
-	window_init(&w);
-	canary_add(&w, 0, 0, 100, 100);
-	assert_false(trips(&b, &w, reason));
+	breaker_case_init(&c, KIND("http_5xx"));
+	c.b.enabled = false;
+	canary_add(&c.w, 0, 0, 100, 100);
+	assert_false(trips(&c));
 }
 
 int main(void)
