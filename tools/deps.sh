@@ -5,7 +5,8 @@ set -eu
 
 PKGS="make gcc pkg-config clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libjansson-dev
 libcurl4-openssl-dev libcmocka-dev libmicrohttpd-dev bats jq iproute2 ethtool curl python3 prometheus
-openssl wrk gnuplot-nox python3-prometheus-client qemu-system-x86 busybox-static kmod file"
+openssl wrk gnuplot-nox python3-prometheus-client qemu-system-x86 busybox-static kmod file
+nginx nftables"
 
 missing=""
 for p in $PKGS; do
@@ -20,6 +21,14 @@ if [ "$(id -u)" != 0 ]; then
 	exit 1
 fi
 echo "deps: installing$missing"
+# No package's install may start its service: nginx (for the benchmark) would take port 80 on
+# the host. invoke-rc.d asks policy-rc.d; 101 means "not allowed".
+policy=/usr/sbin/policy-rc.d
+if [ ! -e "$policy" ]; then
+	printf '#!/bin/sh\nexit 101\n' >"$policy"
+	chmod 755 "$policy"
+	trap 'rm -f "$policy"' EXIT
+fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq >/dev/null
 # shellcheck disable=SC2086
