@@ -108,9 +108,11 @@ bench: deps
 	@mkdir -p $(BUILD)/bench
 	@start=$$(date +%s); \
 	$(BENCH) | tee $(BUILD)/bench/prog.txt && \
+	tools/bench-reaction | tee $(BUILD)/bench/reaction.md && \
 	tools/bench-http --out $(BUILD)/bench/http && \
 	tools/bench-report --http $(BUILD)/bench/http --prog $(BUILD)/bench/prog.txt \
-		--plot docs/bench-http.svg --took $$(($$(date +%s) - start)) >BENCHMARKS.md && \
+		--reaction $(BUILD)/bench/reaction.md --plot docs/bench-http.svg \
+		--took $$(($$(date +%s) - start)) >BENCHMARKS.md && \
 	echo "bench: wrote BENCHMARKS.md and docs/bench-http.svg"
 
 bench-http: deps
@@ -125,9 +127,11 @@ bench-quick: deps
 	@$(MAKE) --no-print-directory all
 	@mkdir -p $(BUILD)/bench
 	@$(BENCH) >$(BUILD)/bench/prog-quick.txt && \
+	tools/bench-reaction --runs 5 >$(BUILD)/bench/reaction-quick.md && \
 	tools/bench-http --quick --out $(BUILD)/bench/http-quick && \
 	tools/bench-report --http $(BUILD)/bench/http-quick --prog $(BUILD)/bench/prog-quick.txt \
-		--plot $(BUILD)/bench/http-quick.svg >$(BUILD)/bench/BENCHMARKS-quick.md && \
+		--reaction $(BUILD)/bench/reaction-quick.md --plot $(BUILD)/bench/http-quick.svg \
+		>$(BUILD)/bench/BENCHMARKS-quick.md && \
 	echo "bench-quick: $(BUILD)/bench/BENCHMARKS-quick.md"
 
 # Made again at each install: the paths in it follow this install's PREFIX.

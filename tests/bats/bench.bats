@@ -12,6 +12,8 @@ bench_leftovers() {
 	ls /sys/fs/bpf | awk '/^xdp-canary-bench-/ { print "pin " $1 }'
 	ls -d /tmp/xdp-canary-bench-http.* 2>/dev/null | sed 's/^/dir /' || true
 	pgrep -af 'xdp-canary-bench-http' | sed 's/^/process /' || true
+	ip netns list | awk '/^xbr-/ { print "netns " $1 }'
+	ls -d /tmp/xdp-canary-bench-reaction.* 2>/dev/null | sed 's/^/dir /' || true
 }
 
 @test "bench-http --quick: every scenario and mode runs, the report shows each, nothing is left" {
@@ -45,6 +47,16 @@ bench_leftovers() {
 	run tools/bench-http --help
 	[ "$status" -eq 0 ]
 	[[ $output == *"usage: tools/bench-http"* ]]
+	run bench_leftovers
+	[ -z "$output" ]
+}
+
+@test "bench-reaction: rollback through the agent and on the pins, each run checked in the map" {
+	run tools/bench-reaction --runs 3
+	echo "$output"
+	[ "$status" -eq 0 ]
+	grep -Eq '^\| through canaryd \| 3 \| [0-9.]+ \|' <<<"$output"
+	grep -Eq '^\| canaryd down \(on the pins\) \| 3 \| [0-9.]+ \|' <<<"$output"
 	run bench_leftovers
 	[ -z "$output" ]
 }
