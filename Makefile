@@ -109,9 +109,11 @@ bench: deps
 	@start=$$(date +%s); \
 	$(BENCH) | tee $(BUILD)/bench/prog.txt && \
 	tools/bench-reaction | tee $(BUILD)/bench/reaction.md && \
+	tools/bench-agent | tee $(BUILD)/bench/agent.md && \
 	tools/bench-http --out $(BUILD)/bench/http && \
 	tools/bench-report --http $(BUILD)/bench/http --prog $(BUILD)/bench/prog.txt \
-		--reaction $(BUILD)/bench/reaction.md --plot docs/bench-http.svg \
+		--reaction $(BUILD)/bench/reaction.md --agent $(BUILD)/bench/agent.md \
+		--plot docs/bench-http.svg \
 		--took $$(($$(date +%s) - start)) >BENCHMARKS.md && \
 	echo "bench: wrote BENCHMARKS.md and docs/bench-http.svg"
 
@@ -128,9 +130,11 @@ bench-quick: deps
 	@mkdir -p $(BUILD)/bench
 	@$(BENCH) >$(BUILD)/bench/prog-quick.txt && \
 	tools/bench-reaction --runs 5 >$(BUILD)/bench/reaction-quick.md && \
+	tools/bench-agent --seconds 2 --services "1 16" >$(BUILD)/bench/agent-quick.md && \
 	tools/bench-http --quick --out $(BUILD)/bench/http-quick && \
 	tools/bench-report --http $(BUILD)/bench/http-quick --prog $(BUILD)/bench/prog-quick.txt \
-		--reaction $(BUILD)/bench/reaction-quick.md --plot $(BUILD)/bench/http-quick.svg \
+		--reaction $(BUILD)/bench/reaction-quick.md --agent $(BUILD)/bench/agent-quick.md \
+		--plot $(BUILD)/bench/http-quick.svg \
 		>$(BUILD)/bench/BENCHMARKS-quick.md && \
 	echo "bench-quick: $(BUILD)/bench/BENCHMARKS-quick.md"
 

@@ -14,6 +14,8 @@ bench_leftovers() {
 	pgrep -af 'xdp-canary-bench-http' | sed 's/^/process /' || true
 	ip netns list | awk '/^xbr-/ { print "netns " $1 }'
 	ls -d /tmp/xdp-canary-bench-reaction.* 2>/dev/null | sed 's/^/dir /' || true
+	ip netns list | awk '/^xba-/ { print "netns " $1 }'
+	ls -d /tmp/xdp-canary-bench-agent.* 2>/dev/null | sed 's/^/dir /' || true
 }
 
 @test "bench-http --quick: every scenario and mode runs, the report shows each, nothing is left" {
@@ -57,6 +59,16 @@ bench_leftovers() {
 	[ "$status" -eq 0 ]
 	grep -Eq '^\| through canaryd \| 3 \| [0-9.]+ \|' <<<"$output"
 	grep -Eq '^\| canaryd down \(on the pins\) \| 3 \| [0-9.]+ \|' <<<"$output"
+	run bench_leftovers
+	[ -z "$output" ]
+}
+
+@test "bench-agent: a row for each service count, and nothing left" {
+	run tools/bench-agent --seconds 1 --services "1 4"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	grep -Eq '^\| 1 \| [0-9.]+ % \| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \| [0-9]+ \|$' <<<"$output"
+	grep -Eq '^\| 4 \| [0-9.]+ % \|' <<<"$output"
 	run bench_leftovers
 	[ -z "$output" ]
 }
