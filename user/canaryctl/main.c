@@ -13,7 +13,6 @@
 
 #include "canaryctl.h"
 
-
 struct command {
 	const char *name;
 	const char *args;	/* usage after the name */

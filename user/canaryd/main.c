@@ -25,7 +25,6 @@
 #include "ops.h"
 #include "rollout.h"
 
-
 static const char usage_text[] =
 	"usage: canaryd [-c CONFIG] [--netns NAME] [-v]\n"
 	"       canaryd [-c CONFIG] --check-config\n"
