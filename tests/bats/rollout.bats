@@ -291,8 +291,9 @@ weight_bp() {
 	echo "$(date -u +%FT%TZ) breaker rollback after $ms ms, $((at - known)) ms after the" \
 		"10th 503: $(jq -r '.[0].decision.reason' <<<"$rb")" >>"$ROLLOUT_REPORT"
 	[ "$ms" -ge 0 ]
+	# The bound is the breaker's own (its window and tick), from when it had its evidence; from
+	# the flip on it also holds how fast the load generator sends, which no bound here can.
 	[ "$((at - known))" -lt 1000 ]
-	[ "$ms" -lt $((1000 * ${TEST_TIME_SCALE:-1})) ]
 	[ "$(metric 'xdp_canary_breaker_trips_total{service="web"}')" -eq $((trips + 1)) ]
 	# Prometheus was down the whole time: no check passed or failed, each said why it held.
 	[ "$(count '.event == "evaluation" and .decision.verdict != "hold"')" -eq 0 ]
