@@ -16,7 +16,8 @@ LDLIBS		:= -lbpf -lelf -lz -ljansson -lcurl -lm
 BPF_CFLAGS	:= -O2 -g -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 		   -I$(BUILD) -Iinclude -Ibpf -I/usr/include/$(MULTIARCH) $(BPF_EXTRA_CFLAGS)
 
-BPF_OBJS	:= $(BUILD)/canary_bpf.bpf.o $(BUILD)/xdp_bare.bpf.o $(BUILD)/xdp_fwd_floor.bpf.o
+BPF_OBJS	:= $(BUILD)/canary_bpf.bpf.o $(BUILD)/xdp_bare.bpf.o $(BUILD)/xdp_fwd_floor.bpf.o \
+		   $(BUILD)/pps.bpf.o
 SKELS		:= $(BPF_OBJS:.bpf.o=.skel.h)
 LIB_SRCS	:= $(wildcard user/lib/*.c)
 LIB		:= $(BUILD)/libcanary.a
@@ -24,6 +25,8 @@ UNIT_TESTS	:= $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/t
 DP_TEST		:= $(BUILD)/tests/dp_test
 DP_SRCS		:= $(wildcard tests/datapath/*.c)
 BENCH		:= $(BUILD)/canary-bench
+PPS		:= $(BUILD)/canary-pps
+BENCH_SRCS	:= tools/bench/benchsvc.c tests/datapath/pktgen.c tests/datapath/netns.c
 CANARYD		:= $(BUILD)/canaryd
 CANARYCTL	:= $(BUILD)/canaryctl
 PROMQ		:= $(BUILD)/tests/promq
@@ -38,7 +41,7 @@ SYSCONFDIR	?= /etc
 .DELETE_ON_ERROR:
 .SECONDARY: $(BPF_OBJS)
 
-all: $(BPF_OBJS) $(SKELS) $(LIB) $(CANARYD) $(CANARYCTL) $(UNIT_TESTS) $(DP_TEST) $(BENCH) \
+all: $(BPF_OBJS) $(SKELS) $(LIB) $(CANARYD) $(CANARYCTL) $(UNIT_TESTS) $(DP_TEST) $(BENCH) $(PPS) \
 		   $(PROMQ)
 
 deps:
@@ -84,8 +87,11 @@ $(CANARYD): $(wildcard user/canaryd/*.c user/canaryd/*.h) $(LIB) | $(BUILD)
 $(CANARYCTL): $(wildcard user/canaryctl/*.c user/canaryctl/*.h) $(LIB) | $(BUILD)
 	$(CC) $(CFLAGS) -Iuser/canaryctl $(filter %.c,$^) -o $@ $(LIB) $(LDLIBS)
 
-$(BENCH): tools/bench/bench.c tests/datapath/pktgen.c tests/datapath/netns.c $(LIB) $(SKELS) | $(BUILD)
-	$(CC) $(CFLAGS) -Itests/datapath $(filter %.c,$^) -o $@ $(LIB) $(LDLIBS)
+$(BENCH): tools/bench/bench.c $(BENCH_SRCS) tools/bench/benchsvc.h $(LIB) $(SKELS) | $(BUILD)
+	$(CC) $(CFLAGS) -Itests/datapath -Itools/bench $(filter %.c,$^) -o $@ $(LIB) $(LDLIBS)
+
+$(PPS): tools/bench/pps.c $(BENCH_SRCS) tools/bench/benchsvc.h $(LIB) $(SKELS) | $(BUILD)
+	$(CC) $(CFLAGS) -Itests/datapath -Itools/bench $(filter %.c,$^) -o $@ $(LIB) $(LDLIBS) -lpthread
 
 check: deps
 	@$(MAKE) --no-print-directory all
