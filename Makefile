@@ -26,7 +26,7 @@ DP_TEST		:= $(BUILD)/tests/dp_test
 DP_SRCS		:= $(wildcard tests/datapath/*.c)
 BENCH		:= $(BUILD)/canary-bench
 PPS		:= $(BUILD)/canary-pps
-BENCH_SRCS	:= tools/bench/benchsvc.c tests/datapath/pktgen.c tests/datapath/netns.c
+BENCH_SRCS	:= tools/bench/benchlib.c tests/datapath/pktgen.c tests/datapath/netns.c
 CANARYD		:= $(BUILD)/canaryd
 CANARYCTL	:= $(BUILD)/canaryctl
 PROMQ		:= $(BUILD)/tests/promq
@@ -87,10 +87,10 @@ $(CANARYD): $(wildcard user/canaryd/*.c user/canaryd/*.h) $(LIB) | $(BUILD)
 $(CANARYCTL): $(wildcard user/canaryctl/*.c user/canaryctl/*.h) $(LIB) | $(BUILD)
 	$(CC) $(CFLAGS) -Iuser/canaryctl $(filter %.c,$^) -o $@ $(LIB) $(LDLIBS)
 
-$(BENCH): tools/bench/bench.c $(BENCH_SRCS) tools/bench/benchsvc.h $(LIB) $(SKELS) | $(BUILD)
+$(BENCH): tools/bench/bench.c tools/bench/scaling.c tools/bench/scaling.h $(BENCH_SRCS) tools/bench/benchlib.h $(LIB) $(SKELS) | $(BUILD)
 	$(CC) $(CFLAGS) -Itests/datapath -Itools/bench $(filter %.c,$^) -o $@ $(LIB) $(LDLIBS)
 
-$(PPS): tools/bench/pps.c $(BENCH_SRCS) tools/bench/benchsvc.h $(LIB) $(SKELS) | $(BUILD)
+$(PPS): tools/bench/pps.c $(BENCH_SRCS) tools/bench/benchlib.h $(LIB) $(SKELS) | $(BUILD)
 	$(CC) $(CFLAGS) -Itests/datapath -Itools/bench $(filter %.c,$^) -o $@ $(LIB) $(LDLIBS) -lpthread
 
 check: deps

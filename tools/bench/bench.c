@@ -12,6 +12,7 @@
  *   so this mode also gives the difference to the bare program, not only the ratio.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,11 +24,11 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "addr.h"
+#include "benchlib.h"
 #include "dp.h"
 #include "netns.h"
 #include "pktgen.h"
-#include "svc.h"
+#include "scaling.h"
 #include "xdp_bare.skel.h"
 
 #define ROUNDS		5
@@ -47,6 +48,9 @@ static const char *const bench_netns[] = {
 	"ip route add 198.18.0.0/16 dev xb0",
 	"ip neigh add 198.18.0.1 lladdr 02:00:00:00:c1:01 dev xb0 nud permanent",
 	"sysctl -qw net.ipv4.ip_forward=1",
+	/* the scaling section's pools: 64 stable and 64 canary backends from .50 */
+	"for i in $(seq 51 177); do ip neigh add 198.51.100.$i lladdr 02:00:00:00:be:50 dev xb0 "
+	"nud permanent || exit 1; done",
 };
 
 struct bench {
@@ -55,52 +59,13 @@ struct bench {
 	__u32 ifindex;
 };
 
-/* Mean ns a run over @repeat runs of one packet, as the kernel measured it. */
-static double run_ns(int prog_fd, __u32 ifindex, const __u8 *pkt, size_t len, int repeat)
-{
-	struct xdp_md ctx = { .data_end = len, .ingress_ifindex = ifindex };
-	LIBBPF_OPTS(bpf_test_run_opts, opts,
-		    .data_in = pkt,
-		    .data_size_in = len,
-		    .ctx_in = &ctx,
-		    .ctx_size_in = sizeof(ctx),
-		    .repeat = repeat);
-
-	if (bpf_prog_test_run_opts(prog_fd, &opts)) {
-		fprintf(stderr, "test run: %s\n", strerror(errno));
-		exit(1);
-	}
-	return opts.duration;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, n, sizeof(*v), cmp_double);
-	return v[n / 2];
-}
-
 static void service_flags(struct bench *b, const char *vip, __u32 id, const char *backend,
 			  __u16 port, __u8 flags)
 {
-	struct svc_state st = { .gen = 1, .flags = flags };
-	struct backend be = { .port = port };
-	struct svc_key key;
-	__u8 addr[16];
+	struct bench_svc svc = { .vip = vip, .id = id, .backend = backend, .backend_port = port,
+				 .backends = 1, .flags = flags };
 
-	if (addr_parse(vip, addr) || addr_parse(backend, be.addr))
-		abort();
-	svc_key_init(&key, addr, 80, IPPROTO_TCP);
-	if (pool_publish(&b->dp, id, CANARY_V_STABLE, &be, 1) || svc_put(&b->dp, &key, id, &st)) {
-		fprintf(stderr, "bench: cannot configure service %s\n", vip);
-		exit(1);
-	}
+	bench_svc_put(&b->dp, &svc);
 }
 
 static void service(struct bench *b, const char *vip, __u32 id, const char *backend, __u16 port)
@@ -108,25 +73,14 @@ static void service(struct bench *b, const char *vip, __u32 id, const char *back
 	service_flags(b, vip, id, backend, port, 0);
 }
 
-/* Flow @i to @vip: a SYN opens it, an ACK segment is what a pinned flow mostly carries. */
-static void flow(struct pkt_spec *s, const char *vip, unsigned int i, __u8 tcp_flags)
-{
-	pkt_spec_init(s, "198.18.0.0", 0, vip, 80, IPPROTO_TCP);
-	s->tcp_flags = tcp_flags;
-	s->saddr[14] = (i >> 8) & 0xff;
-	s->saddr[15] = i & 0xff;
-	s->sport = 1024 + i / 65536;
-	s->payload_len = 18;	/* a 64-byte frame without FCS */
-}
-
 /* One row per path, medians of the rounds; row 0 is the bare program, the baseline. */
 static void report(const char *const *names, double rounds[][ROUNDS], int rows)
 {
-	double base = median(rounds[0], ROUNDS);
+	double base = bench_median(rounds[0], ROUNDS);
 
 	printf("  %-40s %8s     %6s  %10s\n", "", "ns/pkt", "ratio", "vs bare");
 	for (int i = 0; i < rows; i++) {
-		double ns = median(rounds[i], ROUNDS);
+		double ns = bench_median(rounds[i], ROUNDS);
 
 		printf("  %-40s %8.1f ns  %5.2fx  %+7.1f ns\n", names[i], ns, ns / base, ns - base);
 	}
@@ -143,16 +97,16 @@ static void repeat_mode(struct bench *b)
 	size_t svc_len, other_len;
 
 	service(b, "203.0.113.1", 1, "203.0.113.1", 80);
-	flow(&s, "203.0.113.1", 1, TCP_ACK);
+	bench_flow(&s, "203.0.113.1", 1, TCP_ACK);
 	svc_len = pkt_build(&s, svc_pkt);
 	s.dport = 81;
 	other_len = pkt_build(&s, other_pkt);
-	run_ns(fwd, b->ifindex, svc_pkt, svc_len, 1);	/* decide and pin the flow */
+	bench_run_ns(fwd, b->ifindex, svc_pkt, svc_len, 1);	/* decide and pin the flow */
 
 	for (int r = 0; r < ROUNDS; r++) {
-		ns[0][r] = run_ns(bfd, b->ifindex, svc_pkt, svc_len, REPEAT);
-		ns[1][r] = run_ns(fwd, b->ifindex, other_pkt, other_len, REPEAT);
-		ns[2][r] = run_ns(fwd, b->ifindex, svc_pkt, svc_len, REPEAT);
+		ns[0][r] = bench_run_ns(bfd, b->ifindex, svc_pkt, svc_len, REPEAT);
+		ns[1][r] = bench_run_ns(fwd, b->ifindex, other_pkt, other_len, REPEAT);
+		ns[2][r] = bench_run_ns(fwd, b->ifindex, svc_pkt, svc_len, REPEAT);
 	}
 	printf("repeat mode: one 64-byte packet run %d times a round, median of %d rounds\n",
 	       REPEAT, ROUNDS);
@@ -167,8 +121,8 @@ static double single_pass(int prog_fd, __u32 ifindex, const char *vip, __u8 tcp_
 	double sum = 0;
 
 	for (unsigned int i = 0; i < SINGLE_FLOWS; i++) {
-		flow(&s, vip, i, tcp_flags);
-		sum += run_ns(prog_fd, ifindex, pkt, pkt_build(&s, pkt), 1);
+		bench_flow(&s, vip, i, tcp_flags);
+		sum += bench_run_ns(prog_fd, ifindex, pkt, pkt_build(&s, pkt), 1);
 	}
 	return sum / SINGLE_FLOWS;
 }
@@ -227,8 +181,8 @@ static double response_pass(struct bench *b, int prog_fd, const char *vip)
 	double sum = 0;
 
 	for (unsigned int i = 0; i < SINGLE_FLOWS; i++) {
-		run_ns(fwd, b->ifindex, q, qlen, 1);
-		sum += run_ns(prog_fd, b->ifindex, a, alen, 1);
+		bench_run_ns(fwd, b->ifindex, q, qlen, 1);
+		sum += bench_run_ns(prog_fd, b->ifindex, a, alen, 1);
 	}
 	return sum / SINGLE_FLOWS;
 }
@@ -243,8 +197,8 @@ static void reply_mode(struct bench *b)
 
 	service(b, "198.51.100.120", 30, "198.51.100.50", 8080);
 	service_flags(b, "198.51.100.121", 31, "198.51.100.50", 8080, CANARY_SVC_F_HTTP);
-	run_ns(fwd, b->ifindex, pkt, conv_pkt(pkt, "198.51.100.120", true, TCP_SYN, ""), 1);
-	run_ns(fwd, b->ifindex, pkt, conv_pkt(pkt, "198.51.100.121", true, TCP_SYN, ""), 1);
+	bench_run_ns(fwd, b->ifindex, pkt, conv_pkt(pkt, "198.51.100.120", true, TCP_SYN, ""), 1);
+	bench_run_ns(fwd, b->ifindex, pkt, conv_pkt(pkt, "198.51.100.121", true, TCP_SYN, ""), 1);
 	for (int r = 0; r < ROUNDS; r++) {
 		ns[0][r] = response_pass(b, bfd, "198.51.100.120");
 		ns[1][r] = response_pass(b, fwd, "198.51.100.120");
@@ -256,34 +210,110 @@ static void reply_mode(struct bench *b)
 	report(names, ns, 3);
 }
 
-int main(void)
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: canary-bench [--quick] [--only prog|scaling] [--scaling-tsv FILE]\n\n"
+		"The datapath alone under BPF_PROG_TEST_RUN, against a bare XDP_PASS program in the\n"
+		"same run: the forward and reply paths (prog), then their cost as the flow table,\n"
+		"the services and the pools grow (scaling).\n\n"
+		"  --quick             one round of fewer packets for scaling (a smoke run)\n"
+		"  --only SECTION      prog or scaling; default both\n"
+		"  --scaling-tsv FILE  also write the scaling points to FILE, tab-separated\n");
+}
+
+struct bench_args {
+	bool prog, scaling;
+	struct scaling_opts sc;
+};
+
+static int parse_args(int argc, char **argv, struct bench_args *a)
+{
+	static const struct option longopts[] = {
+		{ "quick", no_argument, NULL, 'q' }, { "only", required_argument, NULL, 'o' },
+		{ "scaling-tsv", required_argument, NULL, 't' }, { "help", no_argument, NULL, 'h' },
+		{}
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		if (c == 'q') {
+			a->sc.rounds = 1;
+			a->sc.samples = 10000;
+		} else if (c == 'o' && (!strcmp(optarg, "prog") || !strcmp(optarg, "scaling"))) {
+			a->prog = !strcmp(optarg, "prog");
+			a->scaling = !a->prog;
+		} else if (c == 't') {
+			a->sc.tsv = optarg;
+		} else if (c == 'h') {
+			usage(stdout);
+			exit(0);
+		} else {
+			usage(stderr);
+			return -1;
+		}
+	}
+	return optind < argc ? (usage(stderr), -1) : 0;
+}
+
+static int bench_open(struct bench *b)
 {
 	struct canary_dp_opts opts = { .flow_entries = CANARY_FLOWS_DEFAULT };
-	struct bench b = {};
-	struct utsname un;
 	char err[256];
 
 	if (netns_private() || netns_run(bench_netns, sizeof(bench_netns) / sizeof(bench_netns[0])))
-		return 1;
-	if (canary_dp_open(&b.dp, &opts, err, sizeof(err))) {
+		return -1;
+	if (canary_dp_open(&b->dp, &opts, err, sizeof(err))) {
 		fprintf(stderr, "bench: %s\n", err);
-		return 1;
+		return -1;
 	}
-	b.bare = xdp_bare__open_and_load();
-	b.ifindex = if_nametoindex("xb0");
-	if (!b.bare || !b.ifindex) {
+	b->bare = xdp_bare__open_and_load();
+	b->ifindex = if_nametoindex("xb0");
+	if (!b->bare || !b->ifindex) {
 		fprintf(stderr, "bench: cannot load the bare program or find xb0\n");
-		return 1;
+		return -1;
 	}
+	return 0;
+}
+
+/* What one bare run costs in single-run mode, clock read included: the scaling table's zero. */
+static double bare_single_ns(struct bench *b)
+{
+	int bfd = bpf_program__fd(b->bare->progs.xdp_bare);
+	double ns[ROUNDS];
+
+	for (int r = 0; r < ROUNDS; r++)
+		ns[r] = single_pass(bfd, b->ifindex, "198.51.100.99", TCP_ACK);
+	return bench_median(ns, ROUNDS);
+}
+
+int main(int argc, char **argv)
+{
+	struct bench_args a = { .prog = true, .scaling = true, .sc = { .rounds = 3, .samples = 50000 } };
+	struct bench b = {};
+	struct utsname un;
+	int rc = 0;
+
+	if (parse_args(argc, argv, &a))
+		return 2;
+	if (bench_open(&b))
+		return 1;
 	uname(&un);
 	printf("xdp-canary bench: BPF_PROG_TEST_RUN on Linux %s, %ld CPUs\n\n", un.release,
 	       sysconf(_SC_NPROCESSORS_ONLN));
-	repeat_mode(&b);
-	printf("\n");
-	single_mode(&b);
-	printf("\n");
-	reply_mode(&b);
+	if (a.prog) {
+		repeat_mode(&b);
+		printf("\n");
+		single_mode(&b);
+		printf("\n");
+		reply_mode(&b);
+	}
+	if (a.scaling) {
+		if (a.prog)
+			printf("\n");
+		rc = scaling_report(&a.sc, b.ifindex, bare_single_ns(&b)) ? 1 : 0;
+	}
 	xdp_bare__destroy(b.bare);
 	canary_dp_close(&b.dp);
-	return 0;
+	return rc;
 }

@@ -33,7 +33,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "benchsvc.h"
+#include "benchlib.h"
 #include "dp.h"
 #include "pktgen.h"
 #include "pps.skel.h"
@@ -491,7 +491,7 @@ static void report(const struct opts *o, const int *sel, int nsel, struct result
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"Usage: canary-pps [--seconds S] [--rounds N] [--flows N] [--tsv FILE]\n\n"
+		"Usage: canary-pps [--seconds S] [--rounds N] [--flows N] [--tsv FILE] [--scenarios L]\n\n"
 		"Packets per second through a forwarder on one veth pair, fed by a generator of its\n"
 		"own (BPF_F_TEST_XDP_LIVE_FRAMES): the splitter on pinned flows, new flows and other\n"
 		"traffic, against an XDP_TX reflector, a FIB-and-redirect floor, the stack's own\n"
