@@ -151,6 +151,7 @@ enum canary_flow_flags {
 	CANARY_FLOW_SYN_LATE = 1 << 6,		/* counted as a SYN timeout already */
 	/* the first packet was not a SYN: a stray segment after a close, or an older connection */
 	CANARY_FLOW_MIDSTREAM = 1 << 7,
+	CANARY_FLOW_ICMP_SEEN = 1 << 8,		/* reply entry: an ICMP error counted already */
 };
 
 struct flow_val {
@@ -197,7 +198,8 @@ struct ver_stats {
 	__u64 rst_refused;	/* backend answered the SYN with a RST: connection refused */
 	__u64 rst_midflow;	/* backend reset an established connection */
 	__u64 syn_timeout;	/* backend left a SYN unanswered past the SYN timeout */
-	__u64 icmp_unreach;	/* backend sent ICMP destination/port unreachable for a flow */
+	__u64 icmp_unreach;	/* ICMP unreachable for a flow, from a sender that could know;
+				 * once a flow (bpf/icmp.h) */
 	__u64 http_responses;	/* http: first segments of responses seen */
 	__u64 http_4xx;
 	__u64 http_5xx;

@@ -487,14 +487,22 @@ static void reply_without_flow_counted(void **state)
 	assert_int_equal(ds.packets, 2);
 }
 
+/* An ICMP error about @c's flow: who sends it, its type and code. */
+struct icmp_err {
+	const char *from;	/* NULL: the backend */
+	__u8 type, code;
+};
+
 /*
  * The backend (or a router before it) cannot deliver the client's packet: its ICMP error quotes
- * that packet, and is counted for the flow's version.
+ * that packet as rewritten. The error goes up the stack as it came; returns the flow version's
+ * icmp_unreach count after it.
  */
-static void icmp_unreachable_counted(struct conv *c, bool v6)
+static __u64 icmp_error_sent(struct conv *c, const struct icmp_err *e)
 {
 	struct pkt_spec quoted = conv_spec(c, true, 0, NULL), err;
 	__u8 q[PKT_MAX], in[PKT_MAX], out[PKT_MAX];
+	bool v6 = strchr(c->client, ':');
 	size_t qlen, l3, len;
 	__u32 out_len;
 
@@ -502,9 +510,10 @@ static void icmp_unreachable_counted(struct conv *c, bool v6)
 	quoted.dport = c->bport;
 	qlen = pkt_build(&quoted, q);
 	l3 = pkt_l3_offset(&quoted);
-	pkt_spec_init(&err, c->backend, 0, c->client, 0, v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP);
-	err.icmp_type = v6 ? 1 : 3;
-	err.icmp_code = v6 ? 4 : 3;	/* port unreachable */
+	pkt_spec_init(&err, e->from ? e->from : c->backend, 0, c->client, 0,
+		      v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP);
+	err.icmp_type = e->type;
+	err.icmp_code = e->code;
 	err.payload = (const char *)q + l3;
 	err.payload_len = qlen - l3;
 	len = pkt_build(&err, in);
@@ -514,10 +523,11 @@ static void icmp_unreachable_counted(struct conv *c, bool v6)
 	else
 		assert_int_equal(env_run_from(c->env, c->env->if_backend, in, len, out, &out_len),
 				 XDP_PASS);
-	/* Counted, not rewritten: the error goes up the stack as it came. */
 	assert_packet_equal(out, out_len, in, len);
-	assert_int_equal(conv_stats(c).icmp_unreach, 1);
+	return conv_stats(c).icmp_unreach;
 }
+
+static const struct icmp_err port_unreach4 = { NULL, 3, 3 }, port_unreach6 = { NULL, 1, 4 };
 
 static void v4_icmp_port_unreachable_remote(void **state)
 {
@@ -526,7 +536,7 @@ static void v4_icmp_port_unreachable_remote(void **state)
 
 	conv_start(&c, *state, 0);
 	client_sends(&c, 0, NULL);
-	icmp_unreachable_counted(&c, false);
+	assert_int_equal(icmp_error_sent(&c, &port_unreach4), 1);
 }
 
 static void v6_icmp_port_unreachable_local(void **state)
@@ -536,7 +546,52 @@ static void v6_icmp_port_unreachable_local(void **state)
 
 	conv_start(&c, *state, 0);
 	client_sends(&c, 0, NULL);
-	icmp_unreachable_counted(&c, true);
+	assert_int_equal(icmp_error_sent(&c, &port_unreach6), 1);
+}
+
+/*
+ * Errors a client could forge against a flow of its own: none counts. "Port unreachable" from
+ * anyone but the backend, "host unreachable" from the client itself, fragmentation needed (not
+ * the backend failing), and a second error for a flow that had one.
+ */
+static void icmp_forgeries_not_counted(struct conv *c, struct dp_env *env, const char *router)
+{
+	bool v6 = strchr(c->client, ':');
+	const struct icmp_err forged[] = {
+		{ c->client, v6 ? 1 : 3, v6 ? 4 : 3 },	/* port unreachable from the client */
+		{ router, v6 ? 1 : 3, v6 ? 4 : 3 },	/* ... or from any other address */
+		{ c->client, v6 ? 1 : 3, v6 ? 3 : 1 },	/* host unreachable from the client */
+		{ NULL, 3, 4 },				/* v4 fragmentation needed */
+		{ NULL, 3, 13 },			/* v4 administratively prohibited */
+		{ NULL, 1, 1 },				/* v6 administratively prohibited */
+	};
+	const struct icmp_err path = { router, v6 ? 1 : 3, v6 ? 3 : 1 };
+
+	conv_start(c, env, 0);
+	client_sends(c, F_SYN, NULL);
+	for (size_t i = 0; i < sizeof(forged) / sizeof(forged[0]); i++)
+		if ((forged[i].type == 3) != v6)
+			assert_int_equal(icmp_error_sent(c, &forged[i]), 0);
+	/* A router on the way may say the host is unreachable: counted, once a connection. */
+	assert_int_equal(icmp_error_sent(c, &path), 1);
+	assert_int_equal(icmp_error_sent(c, &path), 1);
+	assert_int_equal(icmp_error_sent(c, v6 ? &port_unreach6 : &port_unreach4), 1);
+}
+
+static void v4_icmp_forgeries_not_counted(void **state)
+{
+	struct conv c = { .client = "198.51.100.7", .vip = "198.51.100.100",
+			  .backend = "192.0.2.10", 40010, 80, 8080, IPPROTO_TCP };
+
+	icmp_forgeries_not_counted(&c, *state, "203.0.113.254");
+}
+
+static void v6_icmp_forgeries_not_counted(void **state)
+{
+	struct conv c = { .client = "2001:db8:1::7", .vip = "2001:db8:1::100",
+			  .backend = "2001:db8:3::1", 40011, 80, 8080, IPPROTO_TCP };
+
+	icmp_forgeries_not_counted(&c, *state, "2001:db8:ff::1");
 }
 
 /* A datapath loaded with short timeouts (in ns), in place of the test's own. */
@@ -633,6 +688,8 @@ static const struct CMUnitTest reply_tests[] = {
 	REPLY_TEST(reply_without_flow_counted),
 	REPLY_TEST(v4_icmp_port_unreachable_remote),
 	REPLY_TEST(v6_icmp_port_unreachable_local),
+	REPLY_TEST(v4_icmp_forgeries_not_counted),
+	REPLY_TEST(v6_icmp_forgeries_not_counted),
 	REPLY_TEST(unanswered_syn_counted_once),
 	REPLY_TEST(midstream_flow_no_syn_timeout),
 	REPLY_TEST(idle_udp_flow_decided_again),
