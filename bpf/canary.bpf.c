@@ -170,7 +170,7 @@ static __always_inline int ip_packet(struct xdp_md *ctx, struct pkt *p, __u64 by
 
 	rc = parse_l3_l4(p, v4);
 	if (rc == PARSE_ICMP)
-		icmp_unreach_seen(p, v4);
+		icmp_seen(p, bytes, v4, true);
 	if (rc != PARSE_OK) {
 		if (rc >= 0)
 			count_passed(rc, bytes);
@@ -237,7 +237,7 @@ static __always_inline int tc_ip_packet(struct __sk_buff *skb, struct pkt *p, co
 
 	rc = parse_l3_l4(p, v4);
 	if (rc == PARSE_ICMP)
-		icmp_unreach_seen(p, v4);	/* a local backend's port unreachable */
+		icmp_seen(p, bytes, v4, false);	/* a local backend's port unreachable */
 	if (rc != PARSE_OK || !be_filter_hit(&p->key))
 		return TC_ACT_OK;
 	rev = bpf_map_lookup_elem(&flows, &p->key);

@@ -1,30 +1,54 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * ICMP "destination unreachable" about a flow through the splitter: the error quotes the packet
- * the backend (or a router before it) could not take, client to backend after the rewrite, so
- * the quoted tuple, turned around, is the flow's reply entry.
+ * ICMP errors about a flow through the splitter. An error quotes the packet the backend (or a
+ * router before it) could not take, client to backend after the rewrite, so the quoted tuple,
+ * turned around, is the flow's reply entry.
  *
- * These counts judge the canary, and anyone can send an ICMP error, so one counts only when its
- * sender could know: "port (or protocol) unreachable" only from the backend's own address, "net
- * or host unreachable" only from someone other than the client, and only once a connection.
- * Fragmentation needed and the other codes say nothing about the backend's health.
+ * "Destination unreachable" is counted against the flow's version. These counts judge the
+ * canary, and anyone can send an ICMP error, so one counts only when its sender could know:
+ * "port (or protocol) unreachable" only from the backend's own address, "net or host
+ * unreachable" only from someone other than the client, and only once a connection.
+ *
+ * "Fragmentation needed" (ICMPv6 "packet too big") says nothing about the backend's health: it
+ * is the path's MTU, which the client must learn. The client never sent to the backend's
+ * address, so its stack would not match the error to its socket: the quoted packet is turned
+ * back into what the client sent (VIP and service port, checksums with them) and the error
+ * goes on to the client.
  */
 #ifndef XDP_CANARY_ICMP_H
 #define XDP_CANARY_ICMP_H
 
+#include "csum.h"
 #include "parse.h"
 #include "svc.h"
 
 #define ICMP_DEST_UNREACH	3
 #define ICMPV6_DEST_UNREACH	1
+#define ICMPV6_PKT_TOOBIG	2
 #define ICMP_HDR_LEN		8
 #define ICMP_NET_UNREACH	0
 #define ICMP_HOST_UNREACH	1
 #define ICMP_PROT_UNREACH	2
 #define ICMP_PORT_UNREACH	3
+#define ICMP_FRAG_NEEDED	4
 #define ICMPV6_NOROUTE		0
 #define ICMPV6_ADDR_UNREACH	3
 #define ICMPV6_PORT_UNREACH	4
+#define TCP_CSUM_WORD		8	/* the checksum's offset in 16-bit words */
+#define UDP_CSUM_WORD		3
+
+enum icmp_kind {
+	ICMP_IGNORED,
+	ICMP_UNREACH,		/* counted against the flow's version */
+	ICMP_TOO_BIG,		/* rewritten for the client */
+};
+
+/* What the quoted packet is: the flow it belongs to, and where its fields are. */
+struct icmp_quote {
+	struct flow_key rk;	/* the flow's reply key */
+	void *ip;		/* the quoted IP header */
+	__u16 *l4;		/* its L4 header: ports, then (if quoted) more */
+};
 
 static __always_inline bool addr6_equal(const struct in6_addr *a, const struct in6_addr *b)
 {
@@ -33,80 +57,158 @@ static __always_inline bool addr6_equal(const struct in6_addr *a, const struct i
 	return !((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3]));
 }
 
-/* The quoted L4 ports, turned around into @rk. */
-static __always_inline bool icmp_quoted_ports(struct flow_key *rk, const __u16 *ports,
-					      const void *data_end)
+/* Whether the sender of the code could know it; @from_backend, @from_client: its outer source. */
+static __always_inline enum icmp_kind icmp_plausible(bool endpoint_code, bool path_code,
+						     bool from_backend, bool from_client)
 {
-	if ((const void *)(ports + 2) > data_end)
+	if (endpoint_code)
+		return from_backend ? ICMP_UNREACH : ICMP_IGNORED;
+	return path_code && !from_client ? ICMP_UNREACH : ICMP_IGNORED;
+}
+
+/* The quoted L4 ports, turned around into the reply key. */
+static __always_inline bool icmp_quoted_ports(struct icmp_quote *q, __u16 *ports, void *data_end)
+{
+	if ((void *)(ports + 2) > data_end)
 		return false;
-	rk->sport = bpf_ntohs(ports[1]);
-	rk->dport = bpf_ntohs(ports[0]);
+	q->l4 = ports;
+	q->rk.sport = bpf_ntohs(ports[1]);
+	q->rk.dport = bpf_ntohs(ports[0]);
 	return true;
 }
 
-/* Whether the sender of @code could know it; @from_backend, @from_client: its outer source. */
-static __always_inline bool icmp_plausible(bool endpoint_code, bool path_code, bool from_backend,
-					   bool from_client)
-{
-	if (endpoint_code)
-		return from_backend;
-	return path_code && !from_client;
-}
-
-static __always_inline bool icmp4_quoted_flow(const struct pkt *p, struct flow_key *rk)
+static __always_inline enum icmp_kind icmp4_quote(const struct pkt *p, struct icmp_quote *q)
 {
 	const __u8 *ic = p->l4;
-	const struct iphdr *in = p->l4 + ICMP_HDR_LEN;
+	struct iphdr *in = p->l4 + ICMP_HDR_LEN;
 	__u8 code;
 
-	if ((const void *)(in + 1) > p->data_end || ic[0] != ICMP_DEST_UNREACH || in->ihl < 5)
-		return false;
-	code = ic[1];
-	if (!icmp_plausible(code == ICMP_PROT_UNREACH || code == ICMP_PORT_UNREACH,
-			    code == ICMP_NET_UNREACH || code == ICMP_HOST_UNREACH,
-			    p->ip4->saddr == in->daddr, p->ip4->saddr == in->saddr))
-		return false;
+	if ((void *)(in + 1) > p->data_end || ic[0] != ICMP_DEST_UNREACH || in->ihl < 5)
+		return ICMP_IGNORED;
 	if (in->protocol != IPPROTO_TCP && in->protocol != IPPROTO_UDP)
-		return false;
-	addr_from_v4(rk->src, in->daddr);
-	addr_from_v4(rk->dst, in->saddr);
-	rk->proto = in->protocol;
-	return icmp_quoted_ports(rk, (const void *)in + in->ihl * 4, p->data_end);
+		return ICMP_IGNORED;
+	addr_from_v4(q->rk.src, in->daddr);
+	addr_from_v4(q->rk.dst, in->saddr);
+	q->rk.proto = in->protocol;
+	q->ip = in;
+	if (!icmp_quoted_ports(q, (void *)in + in->ihl * 4, p->data_end))
+		return ICMP_IGNORED;
+	code = ic[1];
+	if (code == ICMP_FRAG_NEEDED)
+		return ICMP_TOO_BIG;
+	return icmp_plausible(code == ICMP_PROT_UNREACH || code == ICMP_PORT_UNREACH,
+			      code == ICMP_NET_UNREACH || code == ICMP_HOST_UNREACH,
+			      p->ip4->saddr == in->daddr, p->ip4->saddr == in->saddr);
 }
 
-static __always_inline bool icmp6_quoted_flow(const struct pkt *p, struct flow_key *rk)
+static __always_inline enum icmp_kind icmp6_quote(const struct pkt *p, struct icmp_quote *q)
 {
 	const __u8 *ic = p->l4;
-	const struct ipv6hdr *in = p->l4 + ICMP_HDR_LEN;
+	struct ipv6hdr *in = p->l4 + ICMP_HDR_LEN;
 
-	if ((const void *)(in + 1) > p->data_end || ic[0] != ICMPV6_DEST_UNREACH)
-		return false;
-	if (!icmp_plausible(ic[1] == ICMPV6_PORT_UNREACH,
-			    ic[1] == ICMPV6_NOROUTE || ic[1] == ICMPV6_ADDR_UNREACH,
-			    addr6_equal(&p->ip6->saddr, &in->daddr),
-			    addr6_equal(&p->ip6->saddr, &in->saddr)))
-		return false;
+	if ((void *)(in + 1) > p->data_end)
+		return ICMP_IGNORED;
+	if (ic[0] != ICMPV6_DEST_UNREACH && ic[0] != ICMPV6_PKT_TOOBIG)
+		return ICMP_IGNORED;
 	if (in->nexthdr != IPPROTO_TCP && in->nexthdr != IPPROTO_UDP)
-		return false;
-	__builtin_memcpy(rk->src, &in->daddr, 16);
-	__builtin_memcpy(rk->dst, &in->saddr, 16);
-	rk->proto = in->nexthdr;
-	return icmp_quoted_ports(rk, (const void *)(in + 1), p->data_end);
+		return ICMP_IGNORED;
+	__builtin_memcpy(q->rk.src, &in->daddr, 16);
+	__builtin_memcpy(q->rk.dst, &in->saddr, 16);
+	q->rk.proto = in->nexthdr;
+	q->ip = in;
+	if (!icmp_quoted_ports(q, (void *)(in + 1), p->data_end))
+		return ICMP_IGNORED;
+	if (ic[0] == ICMPV6_PKT_TOOBIG)
+		return ICMP_TOO_BIG;
+	return icmp_plausible(ic[1] == ICMPV6_PORT_UNREACH,
+			      ic[1] == ICMPV6_NOROUTE || ic[1] == ICMPV6_ADDR_UNREACH,
+			      addr6_equal(&p->ip6->saddr, &in->daddr),
+			      addr6_equal(&p->ip6->saddr, &in->saddr));
 }
 
-/* Counts the error against the version of the flow it is about, if it is one of ours. */
-static __always_inline void icmp_unreach_seen(const struct pkt *p, const bool v4)
+/*
+ * The quoted L4 checksum, when the router quoted that much, for a pseudo-header and port change
+ * of @delta; returns the change to the ICMP checksum. A UDP checksum of zero means "none".
+ */
+static __always_inline __u32 icmp_quoted_l4_fix(const struct pkt *p, struct icmp_quote *q,
+						__u32 delta)
 {
-	struct flow_key rk = {};
+	__u16 *check = q->l4 + (q->rk.proto == IPPROTO_TCP ? TCP_CSUM_WORD : UDP_CSUM_WORD);
+	__u16 old, new;
+
+	if ((void *)(check + 1) > p->data_end)
+		return 0;
+	old = *check;
+	if (q->rk.proto == IPPROTO_UDP && old == 0)
+		return 0;
+	new = csum_apply(old, delta);
+	if (q->rk.proto == IPPROTO_UDP && new == 0)
+		new = 0xffff;
+	*check = new;
+	return csum_delta(0, &old, &new, 1);
+}
+
+/*
+ * Turns the quoted packet back into the client's own: the backend's address and port become
+ * the VIP's (from the reply entry). The ICMP checksum covers the whole quote (for ICMPv6 also
+ * the outer addresses, which stay), so it takes every word that changed.
+ */
+static __always_inline void icmp_too_big_rewrite(struct pkt *p, struct icmp_quote *q,
+						 const struct flow_val *rev, const bool v4)
+{
+	__u16 *icmp_check = (__u16 *)p->l4 + 1;
+	__u16 port = bpf_htons(rev->nat_port), old_port;
+	__u32 delta, icmp_delta;
+
+	if (v4) {
+		struct iphdr *in = q->ip;
+		__be32 vip = *(__be32 *)&rev->nat_addr[12];
+		__u16 old_check = in->check;
+
+		delta = csum_delta(0, (__u16 *)&in->daddr, (__u16 *)&vip, 2);
+		in->daddr = vip;
+		in->check = csum_apply(old_check, delta);
+		icmp_delta = delta + csum_delta(0, &old_check, &in->check, 1);
+	} else {
+		struct ipv6hdr *in = q->ip;
+
+		delta = csum_delta(0, (__u16 *)&in->daddr, (__u16 *)rev->nat_addr, 8);
+		__builtin_memcpy(&in->daddr, rev->nat_addr, 16);
+		icmp_delta = delta;
+	}
+	/* The quoted packet went client to backend: its destination port is the second word. */
+	old_port = q->l4[1];
+	q->l4[1] = port;
+	delta = csum_delta(delta, &old_port, &port, 1);
+	icmp_delta = csum_delta(icmp_delta, &old_port, &port, 1);
+	icmp_delta += icmp_quoted_l4_fix(p, q, delta);
+	*icmp_check = csum_apply(*icmp_check, icmp_delta);
+}
+
+/*
+ * An ICMP error about one of our flows: counted if plausible, or (path MTU, @rewrite: the XDP
+ * path, which owns the packet) rewritten for the client. The packet is passed on either way.
+ */
+static __always_inline void icmp_seen(struct pkt *p, __u64 bytes, const bool v4,
+				      const bool rewrite)
+{
+	struct icmp_quote q = {};
+	enum icmp_kind kind = v4 ? icmp4_quote(p, &q) : icmp6_quote(p, &q);
 	struct flow_val *rev;
 	struct ver_stats *vs;
-	bool quoted = v4 ? icmp4_quoted_flow(p, &rk) : icmp6_quoted_flow(p, &rk);
 
-	if (!quoted)
+	if (kind == ICMP_IGNORED)
 		return;
-	rev = bpf_map_lookup_elem(&flows, &rk);
+	rev = bpf_map_lookup_elem(&flows, &q.rk);
 	if (!rev || !(rev->flags & CANARY_FLOW_REPLY))
 		return;
+	if (kind == ICMP_TOO_BIG) {
+		if (rewrite) {
+			icmp_too_big_rewrite(p, &q, rev, v4);
+			count_passed(CANARY_DP_PMTU_REWRITTEN, bytes);
+		}
+		return;
+	}
 	if (__sync_fetch_and_or(&rev->flags, CANARY_FLOW_ICMP_SEEN) & CANARY_FLOW_ICMP_SEEN)
 		return;
 	vs = ver_stats_of(rev->svc_id, rev->version);

@@ -235,8 +235,8 @@ struct be_stats {
 	__u64 new_flows;
 };
 
-/* dp_stats: PERCPU_ARRAY indexed by enum canary_dp_reason: packets passed untouched (or, for
- * a failed TC rewrite, dropped), and why. */
+/* dp_stats: PERCPU_ARRAY indexed by enum canary_dp_reason: packets passed outside the split
+ * (untouched but for a path-MTU error's quote; a failed TC rewrite is dropped), and why. */
 enum canary_dp_reason {
 	CANARY_DP_FRAGMENT = 0,		/* IPv4 fragment or IPv6 fragment header */
 	CANARY_DP_TRUNCATED = 1,	/* shorter than its own headers */
@@ -244,6 +244,8 @@ enum canary_dp_reason {
 	CANARY_DP_VLAN_DEPTH = 3,	/* more than two VLAN tags */
 	CANARY_DP_REPLY_NO_FLOW = 4,	/* from a backend address and port, but no flow knows it */
 	CANARY_DP_TC_REWRITE_FAIL = 5,	/* TC: a checksum or store helper failed: dropped */
+	CANARY_DP_PMTU_REWRITTEN = 6,	/* ICMP fragmentation needed / packet too big about a
+					 * flow: its quote turned back to the VIP, passed on */
 	CANARY_DP_MAX,
 };
 

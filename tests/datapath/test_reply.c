@@ -551,8 +551,9 @@ static void v6_icmp_port_unreachable_local(void **state)
 
 /*
  * Errors a client could forge against a flow of its own: none counts. "Port unreachable" from
- * anyone but the backend, "host unreachable" from the client itself, fragmentation needed (not
- * the backend failing), and a second error for a flow that had one.
+ * anyone but the backend, "host unreachable" from the client itself, codes that are not the
+ * backend failing, and a second error for a flow that had one. (Fragmentation needed is not
+ * an error either: the too_big tests.)
  */
 static void icmp_forgeries_not_counted(struct conv *c, struct dp_env *env, const char *router)
 {
@@ -561,7 +562,6 @@ static void icmp_forgeries_not_counted(struct conv *c, struct dp_env *env, const
 		{ c->client, v6 ? 1 : 3, v6 ? 4 : 3 },	/* port unreachable from the client */
 		{ router, v6 ? 1 : 3, v6 ? 4 : 3 },	/* ... or from any other address */
 		{ c->client, v6 ? 1 : 3, v6 ? 3 : 1 },	/* host unreachable from the client */
-		{ NULL, 3, 4 },				/* v4 fragmentation needed */
 		{ NULL, 3, 13 },			/* v4 administratively prohibited */
 		{ NULL, 1, 1 },				/* v6 administratively prohibited */
 	};
@@ -592,6 +592,104 @@ static void v6_icmp_forgeries_not_counted(void **state)
 			  .backend = "2001:db8:3::1", 40011, 80, 8080, IPPROTO_TCP };
 
 	icmp_forgeries_not_counted(&c, *state, "2001:db8:ff::1");
+}
+
+/* An ICMP error from @from to the client quoting @quote_len bytes of @pkt's IP packet. */
+static size_t icmp_quoting(const struct conv *c, const char *from, __u8 type, __u8 code,
+			   const struct pkt_spec *quoted, size_t quote_len, __u8 *out)
+{
+	__u8 q[PKT_MAX];
+	size_t qlen = pkt_build(quoted, q), l3 = pkt_l3_offset(quoted);
+	struct pkt_spec err;
+
+	pkt_spec_init(&err, from, 0, c->client, 0,
+		      strchr(c->client, ':') ? IPPROTO_ICMPV6 : IPPROTO_ICMP);
+	err.icmp_type = type;
+	err.icmp_code = code;
+	err.payload = (const char *)q + l3;
+	err.payload_len = quote_len && quote_len < qlen - l3 ? quote_len : qlen - l3;
+	return pkt_build(&err, out);
+}
+
+/*
+ * A router between the splitter and a remote backend cannot forward the client's packet whole.
+ * Its "fragmentation needed" ("packet too big") quotes the packet as rewritten, which the
+ * client never sent: it leaves quoting what the client did send, checksums and all, and counts
+ * as no error. @quote_len: how much of the packet the router quoted (0: all of it).
+ */
+static void too_big_rewritten(struct conv *c, struct dp_env *env, __u8 type, __u8 code,
+			      size_t quote_len)
+{
+	static const char req[] = "GET /large HTTP/1.1\r\nHost: canary\r\n\r\n";
+	const char *router = strchr(c->client, ':') ? "2001:db8:ff::1" : "203.0.113.254";
+	struct pkt_spec sent, forwarded;
+	__u8 in[PKT_MAX], want[PKT_MAX], out[PKT_MAX];
+	struct dp_stats ds;
+	size_t len, want_len;
+	__u32 out_len;
+
+	conv_start(c, env, 0);
+	client_sends(c, F_SYN, NULL);
+	sent = conv_spec(c, true, F_PSH | F_ACK, c->proto == IPPROTO_TCP ? req : "query");
+	forwarded = sent;
+	assert_int_equal(addr_parse(c->backend, forwarded.daddr), 0);
+	forwarded.dport = c->bport;
+	len = icmp_quoting(c, router, type, code, &forwarded, quote_len, in);
+	want_len = icmp_quoting(c, router, type, code, &sent, quote_len, want);
+	assert_true(pkt_csums_ok(in, len));
+	assert_int_equal(env_run_from(c->env, c->env->if_backend, in, len, out, &out_len),
+			 XDP_PASS);
+	assert_packet_equal(out, out_len, want, want_len);
+	assert_int_equal(conv_stats(c).icmp_unreach, 0);
+	assert_int_equal(stats_passed(&c->env->dp, CANARY_DP_PMTU_REWRITTEN, &ds), 0);
+	assert_int_equal(ds.packets, 1);
+}
+
+static void v4_frag_needed_rewritten_for_the_client(void **state)
+{
+	struct conv c = { .client = "198.51.100.7", .vip = "198.51.100.100",
+			  .backend = "192.0.2.10", 40012, 80, 8080, IPPROTO_TCP };
+
+	too_big_rewritten(&c, *state, 3, 4, 0);
+}
+
+/* RFC 792's minimum quote: the IP header and 8 bytes, no TCP checksum to fix. */
+static void v4_frag_needed_short_quote_rewritten(void **state)
+{
+	struct conv c = { .client = "198.51.100.7", .vip = "198.51.100.100",
+			  .backend = "192.0.2.10", 40013, 80, 8080, IPPROTO_TCP };
+
+	too_big_rewritten(&c, *state, 3, 4, 28);
+}
+
+static void v6_packet_too_big_rewritten_for_the_client(void **state)
+{
+	struct conv c = { .client = "2001:db8:1::7", .vip = "2001:db8:1::100",
+			  .backend = "2001:db8:3::1", 5014, 53, 5353, IPPROTO_UDP };
+
+	too_big_rewritten(&c, *state, 2, 0, 0);
+}
+
+/* About no flow of ours: passed exactly as it came, and not counted as rewritten. */
+static void too_big_for_no_flow_untouched(void **state)
+{
+	struct conv c = { .client = "198.51.100.7", .vip = "198.51.100.100",
+			  .backend = "192.0.2.10", 40015, 80, 8080, IPPROTO_TCP };
+	struct pkt_spec other;
+	__u8 in[PKT_MAX], out[PKT_MAX];
+	struct dp_stats ds;
+	__u32 out_len;
+	size_t len;
+
+	conv_start(&c, *state, 0);
+	other = conv_spec(&c, true, F_ACK, NULL);
+	assert_int_equal(addr_parse(c.backend, other.daddr), 0);
+	other.dport = c.bport;
+	len = icmp_quoting(&c, "203.0.113.254", 3, 4, &other, 0, in);
+	assert_int_equal(env_run_from(c.env, c.env->if_backend, in, len, out, &out_len), XDP_PASS);
+	assert_packet_equal(out, out_len, in, len);
+	assert_int_equal(stats_passed(&c.env->dp, CANARY_DP_PMTU_REWRITTEN, &ds), 0);
+	assert_int_equal(ds.packets, 0);
 }
 
 /* A datapath loaded with short timeouts (in ns), in place of the test's own. */
@@ -690,6 +788,10 @@ static const struct CMUnitTest reply_tests[] = {
 	REPLY_TEST(v6_icmp_port_unreachable_local),
 	REPLY_TEST(v4_icmp_forgeries_not_counted),
 	REPLY_TEST(v6_icmp_forgeries_not_counted),
+	REPLY_TEST(v4_frag_needed_rewritten_for_the_client),
+	REPLY_TEST(v4_frag_needed_short_quote_rewritten),
+	REPLY_TEST(v6_packet_too_big_rewritten_for_the_client),
+	REPLY_TEST(too_big_for_no_flow_untouched),
 	REPLY_TEST(unanswered_syn_counted_once),
 	REPLY_TEST(midstream_flow_no_syn_timeout),
 	REPLY_TEST(idle_udp_flow_decided_again),

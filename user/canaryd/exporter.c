@@ -260,9 +260,9 @@ static void datapath(FILE *f, struct canaryd *d)
 {
 	static const char *const reasons[CANARY_DP_MAX] = {
 		"fragment", "truncated", "bad_header", "vlan_depth", "reply_no_flow",
-		"tc_rewrite_failed" };
+		"tc_rewrite_failed", "pmtu_rewritten" };
 	static const struct metric m = { "xdp_canary_exception_packets_total", "counter",
-		"Packets the datapath left untouched (action pass) or dropped, by reason." };
+		"Packets the datapath passed outside the split (action pass) or dropped, by reason." };
 
 	metric_header(f, &m);
 	for (unsigned int r = 0; r < CANARY_DP_MAX; r++) {
