@@ -449,6 +449,37 @@ weight_bp() {
 	[ "$(metric 'xdp_canary_breaker_trips_total{service="web"}')" -eq $((trips + 1)) ]
 }
 
+@test "rollout: a client's forged ICMP errors about its canary connection never roll a 50 % canary back" {
+	local trips u0 u1
+
+	prom_down
+	rollout_begin "$(plan '[{"weight": 50, "hold": "1m"}, 100]' \
+		'"breaker": {"window": "1s", "max_error_ratio": 0.2, "min_samples": 10}' \
+		"$(kernel_check)")" 40
+	wait_rollout phase stage 5
+	sleep 2
+	trips=$(metric 'xdp_canary_breaker_trips_total{service="web"}')
+	u0=$(metric 'xdp_canary_errors_total{service="web",version="canary",kind="unreachable"}')
+	# 1500 errors in 3 s, port unreachable, fragmentation needed and host unreachable, from the
+	# canary backend's address and from the client's own, against about 1000 new canary flows a
+	# second: before errors were judged, this stream made the breaker roll the canary back.
+	run ip netns exec "$NS_C" python3 "$E2E/spoof_icmp.py" "$VIP" 192.0.2.70 --count 1500 \
+		--rate 500
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(jq .answered <<<"$output")" = true ]
+	sleep 1.5	# more than the breaker's window after the last one
+	[ "$(rollout phase)" = stage ]
+	[ "$(weight_bp)" -eq 5000 ]
+	[ "$(metric 'xdp_canary_breaker_trips_total{service="web"}')" -eq "$trips" ]
+	# Port unreachable from the backend's own address is plausible: it counts, once.
+	u1=$(metric 'xdp_canary_errors_total{service="web",version="canary",kind="unreachable"}')
+	echo "canary unreachable +$((u1 - u0)) in $(metric \
+		'xdp_canary_flows_total{service="web",version="canary"}') flows"
+	[ "$((u1 - u0))" -eq 1 ]
+	load_ok
+}
+
 # An HTTP server in the splitter that takes requests and never answers; it logs each request
 # line to hang.log as it arrives.
 hang_start() {	# PORT
