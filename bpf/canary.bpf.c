@@ -83,6 +83,7 @@ static __always_inline int flow_forward(struct xdp_md *ctx, struct pkt *p, struc
 	__u32 be_idx = be_index(fv->svc_id, fv->version, fv->be_slot);
 	struct ver_stats *vs = ver_stats_of(fv->svc_id, fv->version);
 	struct be_stats *bs = bpf_map_lookup_elem(&be_stats, &be_idx);
+	__u32 egress = 0;
 	struct flow_key rk;
 	int act;
 
@@ -100,7 +101,9 @@ static __always_inline int flow_forward(struct xdp_md *ctx, struct pkt *p, struc
 		retire |= conn_from_client(p, cached, fv, st->flags, vs);
 	}
 	nat_rewrite(p, fv->nat_addr, fv->nat_port, true, v4);
-	act = fwd_to_backend(ctx, p, fv, be_idx, vs, v4);
+	act = fwd_to_backend(ctx, p, fv, be_idx, vs, &egress, v4);
+	if (!cached)
+		conn_open(p, fv, egress, bpf_ktime_get_ns());
 	if (retire) {
 		reply_key_of(&rk, &p->key, fv);
 		conn_retire(&p->key, &rk);
@@ -130,7 +133,7 @@ static __always_inline int flow_decide(struct xdp_md *ctx, struct pkt *p, __u64 
 		overridden = false;	/* the override's version could not take it */
 	}
 	fv.last_ns = bpf_ktime_get_coarse_ns();
-	conn_open(p, &fv, bpf_ktime_get_ns());	/* before the forward entry: it may mark it */
+	conn_mark_midstream(p, &fv);
 	/* If the table is full the LRU evicts; on any failure the packet still goes. */
 	bpf_map_update_elem(&flows, &p->key, &fv, BPF_ANY);
 	return flow_forward(ctx, p, NULL, &fv, &st, false, overridden, bytes, v4);
@@ -170,7 +173,7 @@ static __always_inline int ip_packet(struct xdp_md *ctx, struct pkt *p, __u64 by
 
 	rc = parse_l3_l4(p, v4);
 	if (rc == PARSE_ICMP)
-		icmp_seen(p, bytes, v4, true);
+		icmp_seen(p, bytes, ctx->ingress_ifindex, v4, true);
 	if (rc != PARSE_OK) {
 		if (rc >= 0)
 			count_passed(rc, bytes);
@@ -180,8 +183,13 @@ static __always_inline int ip_packet(struct xdp_md *ctx, struct pkt *p, __u64 by
 	if (!to_svc && !be_filter_hit(&p->key))
 		return XDP_PASS;
 	cached = bpf_map_lookup_elem(&flows, &p->key);
-	if (cached && (cached->flags & CANARY_FLOW_REPLY))
+	if (cached && (cached->flags & CANARY_FLOW_REPLY)) {
+		if (!reply_side_ok(cached, ctx->ingress_ifindex)) {
+			count_passed(CANARY_DP_REPLY_WRONG_SIDE, bytes);
+			return XDP_PASS;
+		}
 		return reply_xdp(ctx, p, cached, bytes, v4);
+	}
 	if (!to_svc) {
 		count_passed(CANARY_DP_REPLY_NO_FLOW, bytes);
 		return XDP_PASS;
@@ -237,7 +245,7 @@ static __always_inline int tc_ip_packet(struct __sk_buff *skb, struct pkt *p, co
 
 	rc = parse_l3_l4(p, v4);
 	if (rc == PARSE_ICMP)
-		icmp_seen(p, bytes, v4, false);	/* a local backend's port unreachable */
+		icmp_seen(p, bytes, 0, v4, false);	/* a local backend's port unreachable */
 	if (rc != PARSE_OK || !be_filter_hit(&p->key))
 		return TC_ACT_OK;
 	rev = bpf_map_lookup_elem(&flows, &p->key);

@@ -50,26 +50,46 @@ static __always_inline void forward_key_of(struct flow_key *fk, const struct flo
 }
 
 /*
- * A new flow: its reply entry, pointing back at the VIP, stamped with the first packet's time.
  * A TCP flow not opened by a SYN is midstream, in both entries (@fv is the forward one, yet to
  * be written): a stray segment after a close, which the backend answers with a RST, or a
  * connection older than its entry. Neither has a handshake to time or to fail.
  */
-static __always_inline void conn_open(const struct pkt *p, struct flow_val *fv, __u64 now)
+static __always_inline void conn_mark_midstream(const struct pkt *p, struct flow_val *fv)
+{
+	if (p->key.proto == IPPROTO_TCP && !(p->tcp_flags & TCP_SYN))
+		fv->flags |= CANARY_FLOW_MIDSTREAM;
+}
+
+/*
+ * A new flow's reply entry, pointing back at the VIP, stamped with the first packet's time,
+ * written once the first packet is on its way: @egress is the interface it left by.
+ */
+static __always_inline void conn_open(const struct pkt *p, const struct flow_val *fv,
+				      __u32 egress, __u64 now)
 {
 	struct flow_val rv;
 	struct flow_key rk;
 
-	if (p->key.proto == IPPROTO_TCP && !(p->tcp_flags & TCP_SYN))
-		fv->flags |= CANARY_FLOW_MIDSTREAM;
 	rv = *fv;
 	reply_key_of(&rk, &p->key, fv);
 	__builtin_memcpy(rv.nat_addr, p->key.dst, 16);
 	rv.nat_port = p->key.dport;
 	rv.flags = CANARY_FLOW_REPLY | (fv->flags & CANARY_FLOW_MIDSTREAM);
+	rv.be_ifindex = egress;
 	rv.syn_ns = now;
 	rv.last_ns = now;
 	bpf_map_update_elem(&flows, &rk, &rv, BPF_ANY);
+}
+
+/*
+ * Replies are taken only from the interface the flow leaves by towards its backend: one that
+ * comes in from the clients' side claiming to be the backend's is forged, and must neither
+ * count against a version nor end the flow. Routing must be symmetric for this (it is when
+ * the backends' route back to clients is the splitter).
+ */
+static __always_inline bool reply_side_ok(const struct flow_val *rev, __u32 ingress)
+{
+	return !rev->be_ifindex || rev->be_ifindex == ingress;
 }
 
 static __always_inline void conn_retire(const struct flow_key *fk, const struct flow_key *rk)

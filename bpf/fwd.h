@@ -117,9 +117,10 @@ static __always_inline void fib_remember(struct fib_cache_entry *fc, struct xdp_
  * for a while are remembered in @fc (when given): local, forward. A missing neighbour or route
  * is asked again every packet.
  */
+/* *@egress: the interface the packet leaves by, 0 when the stack takes it. */
 static __always_inline int fwd_by_fib(struct xdp_md *ctx, struct pkt *p, struct ver_stats *vs,
 				      struct fib_cache_entry *fc, const __u8 *addr, __u64 now,
-				      const bool v4)
+				      __u32 *egress, const bool v4)
 {
 	struct bpf_fib_lookup fib = {};
 	long rc;
@@ -129,6 +130,7 @@ static __always_inline int fwd_by_fib(struct xdp_md *ctx, struct pkt *p, struct 
 	switch (rc) {
 	case BPF_FIB_LKUP_RET_SUCCESS:
 		fib_remember(fc, ctx, addr, &fib, CANARY_FIB_FWD, now);
+		*egress = fib.ifindex;
 		return fwd_out(ctx, p, fib.ifindex, fib.dmac, fib.smac, vs, v4);
 	case BPF_FIB_LKUP_RET_NOT_FWDED:
 		fib_remember(fc, ctx, addr, &fib, CANARY_FIB_LOCAL, now);
@@ -152,10 +154,10 @@ static __always_inline bool fwd_leave_to_stack(const struct pkt *p, struct ver_s
 	return true;
 }
 
-/* @be_idx is the backend's be_index(), which picks its fib_cache slot. */
+/* @be_idx is the backend's be_index(), which picks its fib_cache slot; *@egress as above. */
 static __always_inline int fwd_to_backend(struct xdp_md *ctx, struct pkt *p,
 					  const struct flow_val *fv, __u32 be_idx,
-					  struct ver_stats *vs, const bool v4)
+					  struct ver_stats *vs, __u32 *egress, const bool v4)
 {
 	__u32 idx = be_idx & (CANARY_FIB_CACHE_SLOTS - 1);
 	__u64 now = bpf_ktime_get_coarse_ns();
@@ -168,19 +170,23 @@ static __always_inline int fwd_to_backend(struct xdp_md *ctx, struct pkt *p,
 		vs->fwd_local++;
 		return XDP_PASS;
 	}
-	if (fc)
+	if (fc) {
+		*egress = fc->egress;
 		return fwd_out(ctx, p, fc->egress, fc->dmac, fc->smac, vs, v4);
+	}
 	fc = bpf_map_lookup_elem(&fib_cache, &idx);
-	return fwd_by_fib(ctx, p, vs, fc, fv->nat_addr, now, v4);
+	return fwd_by_fib(ctx, p, vs, fc, fv->nat_addr, now, egress, v4);
 }
 
 /* Replies go to clients, too many to cache for: one FIB lookup each. */
 static __always_inline int fwd_to_client(struct xdp_md *ctx, struct pkt *p, struct ver_stats *vs,
 					 const bool v4)
 {
+	__u32 egress;
+
 	if (fwd_leave_to_stack(p, vs))
 		return XDP_PASS;
-	return fwd_by_fib(ctx, p, vs, NULL, NULL, 0, v4);
+	return fwd_by_fib(ctx, p, vs, NULL, NULL, 0, &egress, v4);
 }
 
 #endif /* XDP_CANARY_FWD_H */

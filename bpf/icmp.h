@@ -18,6 +18,7 @@
 #ifndef XDP_CANARY_ICMP_H
 #define XDP_CANARY_ICMP_H
 
+#include "conn.h"
 #include "csum.h"
 #include "parse.h"
 #include "svc.h"
@@ -189,7 +190,7 @@ static __always_inline void icmp_too_big_rewrite(struct pkt *p, struct icmp_quot
  * An ICMP error about one of our flows: counted if plausible, or (path MTU, @rewrite: the XDP
  * path, which owns the packet) rewritten for the client. The packet is passed on either way.
  */
-static __always_inline void icmp_seen(struct pkt *p, __u64 bytes, const bool v4,
+static __always_inline void icmp_seen(struct pkt *p, __u64 bytes, __u32 ingress, const bool v4,
 				      const bool rewrite)
 {
 	struct icmp_quote q = {};
@@ -202,6 +203,10 @@ static __always_inline void icmp_seen(struct pkt *p, __u64 bytes, const bool v4,
 	rev = bpf_map_lookup_elem(&flows, &q.rk);
 	if (!rev || !(rev->flags & CANARY_FLOW_REPLY))
 		return;
+	if (ingress && !reply_side_ok(rev, ingress)) {
+		count_passed(CANARY_DP_REPLY_WRONG_SIDE, bytes);
+		return;
+	}
 	if (kind == ICMP_TOO_BIG) {
 		if (rewrite) {
 			icmp_too_big_rewrite(p, &q, rev, v4);

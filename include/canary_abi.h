@@ -162,6 +162,9 @@ struct flow_val {
 	__u32 svc_id;
 	__u32 gen;		/* svc_state.gen when the flow was decided */
 	__u32 flags;		/* enum canary_flow_flags; changed with atomic operations */
+	__u32 be_ifindex;	/* reply entry: the interface the flow leaves by towards its
+				 * backend, the only one its replies are taken from (0: not
+				 * known, or a local backend: any) */
 	__u64 syn_ns;		/* reply entry: when the first packet (the SYN) went to the backend */
 	__u64 req_ns;		/* reply entry, http: when the pending request's first byte went */
 	__u64 last_ns;		/* last packet of this direction, to a second (idle UDP expiry) */
@@ -246,6 +249,8 @@ enum canary_dp_reason {
 	CANARY_DP_TC_REWRITE_FAIL = 5,	/* TC: a checksum or store helper failed: dropped */
 	CANARY_DP_PMTU_REWRITTEN = 6,	/* ICMP fragmentation needed / packet too big about a
 					 * flow: its quote turned back to the VIP, passed on */
+	CANARY_DP_REPLY_WRONG_SIDE = 7,	/* a flow's reply (or ICMP error) that came in by another
+					 * interface than its backend's: forged, not taken */
 	CANARY_DP_MAX,
 };
 

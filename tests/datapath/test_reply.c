@@ -692,6 +692,46 @@ static void too_big_for_no_flow_untouched(void **state)
 	assert_int_equal(ds.packets, 0);
 }
 
+/*
+ * A client that forges its backend's packets from the clients' side: a RST (which would count
+ * as refused and end the flow) and a port unreachable "from the backend". Neither is taken: the
+ * flow's replies come only by the interface it leaves by towards its backend.
+ */
+static void v4_backend_packets_forged_from_the_client_side(void **state)
+{
+	struct conv c = { .client = "198.51.100.7", .vip = "198.51.100.100",
+			  .backend = "192.0.2.10", 40016, 80, 8080, IPPROTO_TCP };
+	struct pkt_spec rst, quoted;
+	__u8 in[PKT_MAX], out[PKT_MAX];
+	struct flow_val rev;
+	struct dp_stats ds;
+	__u32 out_len;
+	size_t len;
+
+	conv_start(&c, *state, 0);
+	client_sends(&c, F_SYN, NULL);
+	assert_true(flow_entry(&c, false, &rev));
+	assert_int_equal(rev.be_ifindex, c.env->if_backend);
+	rst = conv_spec(&c, false, F_RST | F_ACK, NULL);
+	len = pkt_build(&rst, in);
+	assert_int_equal(env_run_from(c.env, c.env->if_client, in, len, out, &out_len), XDP_PASS);
+	assert_packet_equal(out, out_len, in, len);
+	quoted = conv_spec(&c, true, F_SYN, NULL);
+	assert_int_equal(addr_parse(c.backend, quoted.daddr), 0);
+	quoted.dport = c.bport;
+	len = icmp_quoting(&c, c.backend, 3, 3, &quoted, 0, in);
+	assert_int_equal(env_run_from(c.env, c.env->if_client, in, len, out, &out_len), XDP_PASS);
+	assert_packet_equal(out, out_len, in, len);
+	assert_int_equal(conv_stats(&c).rst_refused + conv_stats(&c).icmp_unreach, 0);
+	assert_int_equal(stats_passed(&c.env->dp, CANARY_DP_REPLY_WRONG_SIDE, &ds), 0);
+	assert_int_equal(ds.packets, 2);
+	/* The flow is untouched: the real backend's RST, by its own side, still counts. */
+	assert_true(flow_present(&c, true));
+	backend_says(&c, F_RST | F_ACK, NULL);
+	assert_int_equal(conv_stats(&c).rst_refused, 1);
+	assert_retired(&c);
+}
+
 /* A datapath loaded with short timeouts (in ns), in place of the test's own. */
 static void reload_with_timeouts(struct dp_env *env, __u64 timeout_ns)
 {
@@ -792,6 +832,7 @@ static const struct CMUnitTest reply_tests[] = {
 	REPLY_TEST(v4_frag_needed_short_quote_rewritten),
 	REPLY_TEST(v6_packet_too_big_rewritten_for_the_client),
 	REPLY_TEST(too_big_for_no_flow_untouched),
+	REPLY_TEST(v4_backend_packets_forged_from_the_client_side),
 	REPLY_TEST(unanswered_syn_counted_once),
 	REPLY_TEST(midstream_flow_no_syn_timeout),
 	REPLY_TEST(idle_udp_flow_decided_again),

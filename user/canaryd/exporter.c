@@ -260,7 +260,7 @@ static void datapath(FILE *f, struct canaryd *d)
 {
 	static const char *const reasons[CANARY_DP_MAX] = {
 		"fragment", "truncated", "bad_header", "vlan_depth", "reply_no_flow",
-		"tc_rewrite_failed", "pmtu_rewritten" };
+		"tc_rewrite_failed", "pmtu_rewritten", "reply_wrong_side" };
 	static const struct metric m = { "xdp_canary_exception_packets_total", "counter",
 		"Packets the datapath passed outside the split (action pass) or dropped, by reason." };
 
