@@ -35,6 +35,7 @@
 
 #include "benchlib.h"
 #include "dp.h"
+#include "netns.h"
 #include "pktgen.h"
 #include "pps.skel.h"
 #include "xdp_bare.skel.h"
@@ -113,14 +114,8 @@ static const char nft_rules[] =
 	"}\n"
 	"EOF";
 
-static int run_cmd(const char *cmd)
-{
-	int rc = system(cmd);
-
-	if (rc)
-		fprintf(stderr, "pps: '%s' failed (status %d)\n", cmd, rc);
-	return rc ? -1 : 0;
-}
+static const char *const lo_up = "ip link set lo up";
+static const char *const nft_setup = nft_rules;
 
 static double now_s(void)
 {
@@ -145,7 +140,7 @@ static int private_namespaces(void)
 		fprintf(stderr, "pps: mount sysfs: %s\n", strerror(errno));
 		return -1;
 	}
-	return run_cmd("ip link set lo up");
+	return netns_run(&lo_up, 1);
 }
 
 static int pin_task(pid_t pid, int cpu)
@@ -296,7 +291,7 @@ static int forwarder_prog(struct forwarder *f, const struct scenario *s, struct 
 		bench_svc_put(&f->dp, &svc);
 		return canary_dp_prog_fd(&f->dp);
 	case FWD_NFT:
-		if (run_cmd(nft_rules))
+		if (netns_run(&nft_setup, 1))
 			return -1;
 		/* fallthrough */
 	case FWD_PASS:
@@ -321,10 +316,7 @@ static int topology(bool up)
 	system("ip link del " GEN_IF " 2>/dev/null");
 	if (!up)
 		return 0;
-	for (size_t i = 0; i < sizeof(topo_up) / sizeof(topo_up[0]); i++)
-		if (run_cmd(topo_up[i]))
-			return -1;
-	return 0;
+	return netns_run(topo_up, sizeof(topo_up) / sizeof(topo_up[0]));
 }
 
 struct snap {
@@ -409,7 +401,8 @@ static int measure(const struct scenario *s, const struct opts *o, struct result
 	fwd_if = if_nametoindex(FWD_IF);
 	g = gen_open(s, flows, s->fresh ? TCP_SYN : TCP_ACK);
 	if (!g || !gen_if || !fwd_if) {
-		fprintf(stderr, "pps: cannot load the generator\n");
+		fprintf(stderr, "pps: %s: %s\n", !g ? "load the generator" : "find the veth pair",
+			strerror(errno));
 		goto out;
 	}
 	prog = forwarder_prog(&f, s, g);
@@ -439,26 +432,11 @@ out:
 	return rc;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double median(const double *v, int n)
-{
-	double s[MAX_RUNS];
-
-	memcpy(s, v, n * sizeof(*v));
-	qsort(s, n, sizeof(*s), cmp_double);
-	return s[n / 2];
-}
-
-static void report(const struct opts *o, const int *sel, int nsel, struct result res[][MAX_RUNS])
+/* Medians over the rounds, a row a scenario; every run also to @tsv when given. */
+static void report(const struct opts *o, const int *sel, int nsel, struct result res[][MAX_RUNS],
+		   FILE *tsv)
 {
 	double base = 0;
-	FILE *tsv = o->tsv ? fopen(o->tsv, "w") : NULL;
 
 	printf("%-46s %7s %9s %10s %10s %8s\n", "", "Mpps", "ns/pkt", "vs floor", "fwd busy",
 	       "offered");
@@ -479,13 +457,12 @@ static void report(const struct opts *o, const int *sel, int nsel, struct result
 					ns[r], busy[r], off[r]);
 		}
 		if (k == 0)
-			base = median(ns, o->rounds);
+			base = bench_median(ns, o->rounds);
 		printf("  %-44s %7.2f %6.0f ns %9.2fx %9.0f %% %8.2f\n", scenarios[i].title,
-		       median(mpps, o->rounds), median(ns, o->rounds), median(ns, o->rounds) / base,
-		       100 * median(busy, o->rounds), median(off, o->rounds));
+		       bench_median(mpps, o->rounds), bench_median(ns, o->rounds),
+		       bench_median(ns, o->rounds) / base, 100 * bench_median(busy, o->rounds),
+		       bench_median(off, o->rounds));
 	}
-	if (tsv)
-		fclose(tsv);
 }
 
 static void usage(FILE *out)
@@ -566,16 +543,26 @@ int main(int argc, char **argv)
 {
 	struct opts o = { .seconds = 3, .rounds = 3, .flows = 1024 };
 	static struct result res[NSCEN][MAX_RUNS];
-	int sel[NSCEN], nsel;
+	int sel[NSCEN], nsel, rc = 0;
 	struct utsname un;
+	FILE *tsv = NULL;
 
 	if (parse_args(argc, argv, &o))
 		return 2;
 	nsel = select_scenarios(o.only, sel);
 	if (nsel < 1)
 		return 2;
-	if (private_namespaces() || pin_task(0, 0))
+	/* Before minutes of measuring: a file that cannot be written fails now. */
+	if (o.tsv && !(tsv = fopen(o.tsv, "w"))) {
+		fprintf(stderr, "canary-pps: %s: %s\n", o.tsv, strerror(errno));
 		return 1;
+	}
+	if (private_namespaces())
+		return 1;
+	if (pin_task(0, 0)) {
+		fprintf(stderr, "pps: pin the generator to CPU 0: %s\n", strerror(errno));
+		return 1;
+	}
 	uname(&un);
 	printf("xdp-canary pps: live frames on veth, Linux %s, %ld CPUs; %d round(s) of %.1f s, "
 	       "%u pinned flows\n", un.release, sysconf(_SC_NPROCESSORS_ONLN), o.rounds, o.seconds,
@@ -586,6 +573,10 @@ int main(int argc, char **argv)
 				fprintf(stderr, "pps: scenario %s failed\n", scenarios[sel[k]].name);
 				return 1;
 			}
-	report(&o, sel, nsel, res);
-	return 0;
+	report(&o, sel, nsel, res, tsv);
+	if (tsv && fclose(tsv)) {
+		fprintf(stderr, "canary-pps: %s: %s\n", o.tsv, strerror(errno));
+		rc = 1;
+	}
+	return rc;
 }
