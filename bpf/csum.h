@@ -30,4 +30,12 @@ static __always_inline __u16 csum_apply(__u16 check, __u32 delta)
 	return (__u16)~csum_fold32((__u16)~check + csum_fold32(delta));
 }
 
+/* An L4 checksum after @delta: a UDP one that comes out zero is sent as 0xffff (RFC 768). */
+static __always_inline __u16 csum_apply_l4(__u16 check, __u32 delta, bool udp)
+{
+	__u16 new = csum_apply(check, delta);
+
+	return udp && new == 0 ? 0xffff : new;
+}
+
 #endif /* XDP_CANARY_CSUM_H */

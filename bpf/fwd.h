@@ -115,9 +115,9 @@ static __always_inline void fib_remember(struct fib_cache_entry *fc, struct xdp_
 /*
  * Asks the FIB where the packet's destination is, and acts on it. Only answers that stay true
  * for a while are remembered in @fc (when given): local, forward. A missing neighbour or route
- * is asked again every packet.
+ * is asked again every packet. *@egress: the interface the packet leaves by (untouched when
+ * the stack takes it).
  */
-/* *@egress: the interface the packet leaves by, 0 when the stack takes it. */
 static __always_inline int fwd_by_fib(struct xdp_md *ctx, struct pkt *p, struct ver_stats *vs,
 				      struct fib_cache_entry *fc, const __u8 *addr, __u64 now,
 				      __u32 *egress, const bool v4)

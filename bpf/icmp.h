@@ -134,17 +134,16 @@ static __always_inline enum icmp_kind icmp6_quote(const struct pkt *p, struct ic
 static __always_inline __u32 icmp_quoted_l4_fix(const struct pkt *p, struct icmp_quote *q,
 						__u32 delta)
 {
-	__u16 *check = q->l4 + (q->rk.proto == IPPROTO_TCP ? TCP_CSUM_WORD : UDP_CSUM_WORD);
+	bool udp = q->rk.proto == IPPROTO_UDP;
+	__u16 *check = q->l4 + (udp ? UDP_CSUM_WORD : TCP_CSUM_WORD);
 	__u16 old, new;
 
 	if ((void *)(check + 1) > p->data_end)
 		return 0;
 	old = *check;
-	if (q->rk.proto == IPPROTO_UDP && old == 0)
+	if (udp && old == 0)
 		return 0;
-	new = csum_apply(old, delta);
-	if (q->rk.proto == IPPROTO_UDP && new == 0)
-		new = 0xffff;
+	new = csum_apply_l4(old, delta, udp);
 	*check = new;
 	return csum_delta(0, &old, &new, 1);
 }

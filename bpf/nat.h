@@ -19,7 +19,6 @@ static __always_inline void nat_rewrite(struct pkt *p, const __u8 *addr, __u16 p
 	__u16 new_port = bpf_htons(port);
 	bool udp = p->key.proto == IPPROTO_UDP;
 	__u32 delta;
-	__u16 check;
 
 	if (v4) {
 		__be32 *a = dst ? &p->ip4->daddr : &p->ip4->saddr;
@@ -39,10 +38,7 @@ static __always_inline void nat_rewrite(struct pkt *p, const __u8 *addr, __u16 p
 
 	if (udp && v4 && *p->l4_csum == 0)
 		return;
-	check = csum_apply(*p->l4_csum, delta);
-	if (udp && check == 0)
-		check = 0xffff;
-	*p->l4_csum = check;
+	*p->l4_csum = csum_apply_l4(*p->l4_csum, delta, udp);
 }
 
 /* A router's TTL decrement, for packets this program forwards itself. */
