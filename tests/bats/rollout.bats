@@ -321,12 +321,13 @@ weight_bp() {
 	reason=$(jq -r .last_decision.reason <<<"$ro")
 	url="http://127.0.0.1:$PROM_PORT/api/v1/query"
 	[[ "$reason" == "prom-5xx: error: canary query: GET $url: "*"connect"* ]]
-	# The kernel's check passed meanwhile: the hold is Prometheus's alone.
-	[ "$(jq -c '[.checks[] | {(.name): .outcome}] | add' <<<"$ro")" = \
-		'{"prom-5xx":"error","kernel-5xx":"pass"}' ]
 	load_ok
 	run events
 	echo "$output"
+	# The kernel's check passed meanwhile: the hold is Prometheus's alone. Read from the
+	# evaluations themselves: at 1 % of a slow guest's load the next one may have no sample.
+	[ "$(count '.event == "evaluation" and ([.checks[] | {(.name): .outcome}] | add) ==
+		{"prom-5xx": "error", "kernel-5xx": "pass"}')" -ge 1 ]
 	# Several evaluations, each a hold; nothing advanced, nothing rolled back.
 	[ "$(count '.event == "evaluation"')" -ge 4 ]
 	[ "$(jq -sc '[.[] | select(.event == "evaluation") | .decision.verdict] | unique' \
