@@ -33,7 +33,8 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 enum pin_verdict {
 	PIN_KEEP,	/* the flow stays where it is */
 	PIN_LAST,	/* the flow's last packet: forward it, then retire the flow */
-	PIN_AGAIN,	/* decide again: a hard rollback, or a new connection on a closed tuple */
+	PIN_AGAIN,	/* decide again: a hard rollback */
+	PIN_NEW,	/* a new connection on a closed tuple: a handshake of its own */
 	PIN_EXPIRED,	/* decide again: an idle UDP flow */
 };
 
@@ -43,24 +44,23 @@ enum pin_verdict {
  * connection both sides have closed or on a midstream flow: a new connection on that tuple,
  * with a handshake of its own to time.
  */
-static __always_inline enum pin_verdict flow_pin(const struct pkt *p, struct flow_val *cached,
+static __always_inline enum pin_verdict flow_pin(const struct pkt *p, struct flow_val *fe,
 						 const struct flow_val *fv,
 						 const struct svc_state *st)
 {
+	__u64 now = bpf_ktime_get_coarse_ns();
+
 	if (fv->version == CANARY_V_CANARY && fv->gen != st->gen)
 		return PIN_AGAIN;
-	if (p->key.proto == IPPROTO_UDP) {
-		__u64 now = bpf_ktime_get_coarse_ns();
-
-		if (now - fv->last_ns > cfg_udp_idle_ns)
-			return PIN_EXPIRED;
-		if (now - fv->last_ns > SECOND_NS)
-			cached->last_ns = now;	/* to a second: one write a second, not a packet */
+	if (p->key.proto == IPPROTO_UDP && now - fv->last_ns > cfg_udp_idle_ns)
+		return PIN_EXPIRED;
+	if (now - fv->last_ns > SECOND_NS)
+		fe->last_ns = now;	/* to a second: one write a second, not a packet */
+	if (p->key.proto == IPPROTO_UDP)
 		return PIN_KEEP;
-	}
 	if ((p->tcp_flags & (TCP_SYN | TCP_ACK)) == TCP_SYN &&
 	    (fv->flags & (CANARY_FLOW_CLOSED | CANARY_FLOW_MIDSTREAM)))
-		return PIN_AGAIN;
+		return PIN_NEW;
 	return (fv->flags & CANARY_FLOW_CLOSED) ? PIN_LAST : PIN_KEEP;
 }
 
@@ -73,51 +73,47 @@ static __always_inline void svc_key_of(struct svc_key *sk, const struct flow_key
 }
 
 /*
- * Counts, rewrites and forwards a packet of a decided flow. @cached is its entry in the flow
- * table, NULL for a flow decided by this very packet.
+ * The forward path first works out what a packet's flow is (a plan), then sends it from one
+ * place, then does what the plan says must follow, once the packet is on its way and its egress
+ * is known: one copy of the rewrite and forwarding code per family, not one per case.
  */
-static __always_inline int flow_forward(struct xdp_md *ctx, struct pkt *p, struct flow_val *cached,
-					const struct flow_val *fv, const struct svc_state *st,
-					bool retire, bool overridden, __u64 bytes, const bool v4)
-{
-	__u32 be_idx = be_index(fv->svc_id, fv->version, fv->be_slot);
-	struct ver_stats *vs = ver_stats_of(fv->svc_id, fv->version);
-	struct be_stats *bs = bpf_map_lookup_elem(&be_stats, &be_idx);
-	__u32 egress = 0;
-	struct flow_key rk;
-	int act;
+#define PLAN_SEND	(-1)	/* returned by the planning steps: send as planned */
 
-	if (!vs || !bs)
+enum fwd_after {
+	AFTER_NOTHING,
+	AFTER_RETIRE,		/* the flow's last packet: its entry goes */
+	AFTER_SYN,		/* a new handshake: its decision goes into the SYN cache */
+	AFTER_OPEN,		/* a new flow: its decision goes into flows */
+};
+
+struct fwd_plan {
+	struct flow_val *fv;	/* the flow: a copy of its entry, or a decision (conn_room) */
+	struct ver_stats *vs;
+	enum fwd_after after;
+};
+
+/* A packet of a connection in flows (@fe). */
+static __always_inline int plan_pinned(const struct pkt *p, struct flow_val *fe,
+				       const struct svc_state *st, bool retire,
+				       struct fwd_plan *pl)
+{
+	pl->vs = ver_stats_of(pl->fv->svc_id, pl->fv->version);
+	if (!pl->vs)
 		return XDP_PASS;	/* id out of range: user space wrote a bad entry */
-	vs->packets++;
-	vs->bytes += bytes;
-	bs->packets++;
-	bs->bytes += bytes;
-	if (!cached) {
-		vs->new_flows++;
-		vs->override_flows += overridden;
-		bs->new_flows++;
-	} else if (p->key.proto == IPPROTO_TCP) {
-		retire |= conn_from_client(p, cached, fv, st->flags, vs);
-	}
-	nat_rewrite(p, fv->nat_addr, fv->nat_port, true, v4);
-	act = fwd_to_backend(ctx, p, fv, be_idx, vs, &egress, v4);
-	if (!cached)
-		conn_open(p, fv, egress, bpf_ktime_get_ns());
-	if (retire) {
-		reply_key_of(&rk, &p->key, fv);
-		conn_retire(&p->key, &rk);
-	}
-	return act;
+	if (p->key.proto == IPPROTO_TCP)
+		retire |= conn_from_client(p, fe, st->flags, pl->vs);
+	pl->after = retire ? AFTER_RETIRE : AFTER_NOTHING;
+	return PLAN_SEND;
 }
 
-/* A flow the table does not know (or must decide again): version, then backend. */
-static __always_inline int flow_decide(struct xdp_md *ctx, struct pkt *p, __u64 bytes,
-				       const bool v4)
+/*
+ * Version, then backend, for a flow to the service @p is addressed to: PLAN_SEND and pl->fv,
+ * pl->vs, or what to do with the packet (not a service: pass; no backend in either pool: drop).
+ */
+static __always_inline int plan_choose(struct pkt *p, struct fwd_plan *pl)
 {
 	bool overridden = false;
 	struct svc_state st;
-	struct flow_val fv;
 	struct svc_key sk;
 	struct svc_val *sv;
 	__u8 version;
@@ -127,89 +123,274 @@ static __always_inline int flow_decide(struct xdp_md *ctx, struct pkt *p, __u64 
 	if (!sv || !svc_state_of(sv->id, &st))
 		return XDP_PASS;
 	version = pick_version(&p->key, sv->id, &st, &overridden);
-	if (!pick_backend(&p->key, sv->id, &st, version, &fv)) {
-		if (!pick_fallback(&p->key, sv->id, &st, version, &fv))
+	if (!pick_backend(&p->key, sv->id, &st, version, pl->fv)) {
+		if (!pick_fallback(&p->key, sv->id, &st, version, pl->fv))
 			return XDP_DROP;
 		overridden = false;	/* the override's version could not take it */
 	}
-	fv.last_ns = bpf_ktime_get_coarse_ns();
-	conn_mark_midstream(p, &fv);
-	/* If the table is full the LRU evicts; on any failure the packet still goes. */
-	bpf_map_update_elem(&flows, &p->key, &fv, BPF_ANY);
-	return flow_forward(ctx, p, NULL, &fv, &st, false, overridden, bytes, v4);
-}
-
-/* A backend's reply, seen on its way in (remote backends): back to the VIP, on to the client. */
-static __always_inline int reply_xdp(struct xdp_md *ctx, struct pkt *p, struct flow_val *rev,
-				     __u64 bytes, const bool v4)
-{
-	struct ver_stats *vs;
-	struct flow_val rv;
-	bool retire;
-	int act;
-
-	vs = conn_reply(p, rev, &rv, bytes, &retire);
-	if (!vs)
-		return XDP_PASS;
-	nat_rewrite(p, rv.nat_addr, rv.nat_port, false, v4);
-	act = fwd_to_client(ctx, p, vs, v4);
-	if (retire)
-		conn_retire_by_reply(&p->key, &rv);
-	return act;
+	if (overridden)
+		pl->fv->flags = CANARY_FLOW_OVERRIDDEN;
+	pl->fv->last_ns = bpf_ktime_get_coarse_ns();
+	conn_mark_midstream(p, pl->fv);
+	pl->vs = ver_stats_of(pl->fv->svc_id, pl->fv->version);
+	return pl->vs ? PLAN_SEND : XDP_PASS;
 }
 
 /*
- * One flow lookup serves both directions: a client packet finds its forward entry, a backend's
- * reply its reply entry. A known flow needs neither the service hash nor a decision.
+ * A flow decided now and kept in flows from its first packet on: UDP, a TCP flow met without
+ * its handshake (midstream), or a known flow decided @again.
+ */
+static __always_inline int plan_open(struct pkt *p, bool again, struct fwd_plan *pl)
+{
+	int rc = plan_choose(p, pl);
+
+	if (rc != PLAN_SEND)
+		return rc;
+	if ((pl->fv->flags & CANARY_FLOW_MIDSTREAM) && !again)
+		pl->vs->midstream++;
+	else
+		conn_count_new(&pl->fv->flags, pl->fv, pl->vs);
+	pl->after = AFTER_OPEN;
+	return PLAN_SEND;
+}
+
+/* A SYN of a new connection: decided, and its decision kept in the SYN cache, not in flows. */
+static __always_inline int plan_syn(struct pkt *p, struct fwd_plan *pl)
+{
+	int rc = plan_choose(p, pl);
+
+	if (rc != PLAN_SEND)
+		return rc;
+	pl->vs->syns++;
+	pl->after = AFTER_SYN;
+	return PLAN_SEND;
+}
+
+/*
+ * The client's ACK of the SYN-ACK (or any packet but a SYN or RST) completes the handshake: the
+ * SYN cache's decision moves into flows. Whatever the weight did since the SYN, the connection
+ * stays where its SYN went. With no room in flows, it is served from the SYN cache.
+ */
+static __always_inline int plan_promote(const struct pkt *p, struct syn_entry *se,
+					struct fwd_plan *pl)
+{
+	struct svc_state st;
+	struct flow_val *fe;
+
+	conn_count_new(&se->fv.flags, pl->fv, pl->vs);
+	pl->fv->flags = se->fv.flags;
+	pl->fv->last_ns = bpf_ktime_get_coarse_ns();
+	if (bpf_map_update_elem(&flows, &p->key, pl->fv, BPF_ANY)) {
+		pl->vs->table_full++;
+		return PLAN_SEND;
+	}
+	syn_clear(se);
+	fe = bpf_map_lookup_elem(&flows, &p->key);
+	if (!fe)
+		return PLAN_SEND;
+	svc_state_of(pl->fv->svc_id, &st);
+	return plan_pinned(p, fe, &st, false, pl);
+}
+
+/* A TCP packet of a connection that is not in flows. */
+static __always_inline int plan_tcp_unknown(struct pkt *p, struct fwd_plan *pl)
+{
+	__u8 fl = p->tcp_flags;
+	struct syn_entry *se;
+
+	pl->after = AFTER_NOTHING;
+	se = syn_find(&p->key, pl->fv);
+	if (!se) {
+		if ((fl & (TCP_SYN | TCP_ACK)) == TCP_SYN)
+			return plan_syn(p, pl);
+		return plan_open(p, false, pl);
+	}
+	pl->vs = ver_stats_of(pl->fv->svc_id, pl->fv->version);
+	if (!pl->vs)
+		return XDP_PASS;
+	if (!(fl & (TCP_SYN | TCP_RST)))
+		return plan_promote(p, se, pl);
+	/* A retransmitted SYN goes where the first went; a client's RST ends the handshake. */
+	conn_check_syn_late(&se->fv, pl->vs, bpf_ktime_get_ns());
+	if (fl & TCP_RST)
+		syn_clear(se);
+	return PLAN_SEND;
+}
+
+/* A packet to a service from a flow that flows has no entry for. */
+static __always_inline int plan_unknown(struct pkt *p, struct fwd_plan *pl)
+{
+	if (p->key.proto == IPPROTO_TCP)
+		return plan_tcp_unknown(p, pl);
+	return plan_open(p, false, pl);
+}
+
+/* A packet to a service whose flow is in flows (@fe). */
+static __always_inline int plan_known(struct pkt *p, struct flow_val *fe, struct fwd_plan *pl)
+{
+	enum pin_verdict pin;
+	struct svc_state st;
+
+	*pl->fv = *fe;
+	if (!svc_state_of(pl->fv->svc_id, &st))
+		return plan_open(p, true, pl);
+	pin = flow_pin(p, fe, pl->fv, &st);
+	switch (pin) {
+	case PIN_KEEP:
+	case PIN_LAST:
+		return plan_pinned(p, fe, &st, pin == PIN_LAST, pl);
+	case PIN_NEW:
+		bpf_map_delete_elem(&flows, &p->key);
+		return plan_tcp_unknown(p, pl);
+	case PIN_EXPIRED:
+		pl->vs = ver_stats_of(pl->fv->svc_id, pl->fv->version);
+		if (pl->vs)
+			pl->vs->flows_expired++;
+		break;
+	default:
+		break;
+	}
+	return plan_open(p, true, pl);
+}
+
+/* Counts the packet, rewrites it, forwards it; then what the plan says follows. */
+static __always_inline int fwd_planned(struct xdp_md *ctx, struct pkt *p, struct fwd_plan *pl,
+				       __u64 bytes, const bool v4)
+{
+	__u32 be_idx = be_index(pl->fv->svc_id, pl->fv->version, pl->fv->be_slot);
+	struct be_stats *bs = bpf_map_lookup_elem(&be_stats, &be_idx);
+	struct ver_stats *vs = pl->vs;
+	__u32 egress = 0;
+	int act;
+
+	vs->packets++;
+	vs->bytes += bytes;
+	if (bs) {
+		bs->packets++;
+		bs->bytes += bytes;
+	}
+	nat_rewrite(p, pl->fv->nat_addr, pl->fv->nat_port, true, v4);
+	act = fwd_to_backend(ctx, p, pl->fv, be_idx, vs, &egress, v4);
+	switch (pl->after) {
+	case AFTER_RETIRE:
+		bpf_map_delete_elem(&flows, &p->key);
+		break;
+	case AFTER_SYN:
+		pl->fv->be_ifindex = egress;
+		pl->fv->syn_ns = bpf_ktime_get_ns();
+		syn_store(&p->key, pl->fv, bytes);
+		break;
+	case AFTER_OPEN:
+		pl->fv->be_ifindex = egress;
+		if (bpf_map_update_elem(&flows, &p->key, pl->fv, BPF_ANY))
+			vs->table_full++;
+		break;
+	default:
+		break;
+	}
+	return act;
+}
+
+/* A backend's reply, seen on its way in (remote backends): back to the VIP, on to the client. */
+static __always_inline int reply_xdp(struct xdp_md *ctx, struct pkt *p, struct conn_ref *c,
+				     __u64 bytes, const bool v4)
+{
+	struct ver_stats *vs;
+	bool retire;
+	int act;
+
+	if (!reply_side_ok(conn_ref_val(c), ctx->ingress_ifindex)) {
+		count_passed(CANARY_DP_REPLY_WRONG_SIDE, bytes);
+		return XDP_PASS;
+	}
+	vs = conn_reply(p, c, bytes, &retire);
+	if (!vs)
+		return XDP_PASS;
+	nat_rewrite(p, c->fk->dst, c->fk->dport, false, v4);
+	act = fwd_to_client(ctx, p, vs, v4);
+	if (retire)
+		bpf_map_delete_elem(&flows, c->fk);
+	return act;
+}
+
+#define REPLY_NONE	(-1)	/* not a reply of any connection */
+
+/* A packet from a backend's address and port: a reply, or REPLY_NONE. */
+static __always_inline int reply_packet(struct xdp_md *ctx, struct pkt *p, struct conn_ref *c,
+					__u64 bytes, const bool v4)
+{
+	if (!reply_find(&p->key, c))
+		return REPLY_NONE;
+	return reply_xdp(ctx, p, c, bytes, v4);
+}
+
+/* A packet to a service: planned, then sent. */
+static __always_inline int fwd_packet(struct xdp_md *ctx, struct pkt *p, struct flow_val *fe,
+				      __u64 bytes, const bool v4)
+{
+	__u32 hook = CONN_ROOM_XDP;
+	struct fwd_plan pl = {};
+	struct conn_room *r;
+	int rc;
+
+	r = bpf_map_lookup_elem(&conn_room, &hook);
+	if (!r)
+		return XDP_PASS;
+	pl.fv = &r->plan;
+
+	rc = fe ? plan_known(p, fe, &pl) : plan_unknown(p, &pl);
+	if (rc != PLAN_SEND)
+		return rc;
+	return fwd_planned(ctx, p, &pl, bytes, v4);
+}
+
+/*
+ * A client packet finds its connection by its own tuple; a backend's reply through the
+ * backend's services (reply_find). A known flow needs neither the service hash nor a decision.
  */
 static __always_inline int ip_packet(struct xdp_md *ctx, struct pkt *p, __u64 bytes,
 				     const bool v4)
 {
-	struct flow_val fv, *cached;
-	enum pin_verdict pin;
-	struct svc_state st;
+	struct flow_val *fe = NULL;
+	struct conn_ref c;	/* an ICMP error's flow, or a reply's: one room for both */
 	bool to_svc;
 	int rc;
 
 	rc = parse_l3_l4(p, v4);
-	if (rc == PARSE_ICMP)
-		icmp_seen(p, bytes, ctx->ingress_ifindex, v4, true);
+	if (rc == PARSE_ICMP && conn_ref_init(&c, CONN_ROOM_XDP))
+		icmp_seen(p, &c, bytes, ctx->ingress_ifindex, v4, true);
 	if (rc != PARSE_OK) {
 		if (rc >= 0)
 			count_passed(rc, bytes);
 		return XDP_PASS;
 	}
 	to_svc = svc_filter_hit(&p->key);
-	if (!to_svc && !be_filter_hit(&p->key))
-		return XDP_PASS;
-	cached = bpf_map_lookup_elem(&flows, &p->key);
-	if (cached && (cached->flags & CANARY_FLOW_REPLY)) {
-		if (!reply_side_ok(cached, ctx->ingress_ifindex)) {
-			count_passed(CANARY_DP_REPLY_WRONG_SIDE, bytes);
-			return XDP_PASS;
-		}
-		return reply_xdp(ctx, p, cached, bytes, v4);
+	if (to_svc) {
+		fe = bpf_map_lookup_elem(&flows, &p->key);
+		if (fe)
+			return fwd_packet(ctx, p, fe, bytes, v4);
 	}
-	if (!to_svc) {
-		count_passed(CANARY_DP_REPLY_NO_FLOW, bytes);
-		return XDP_PASS;
+	if (be_filter_hit(&p->key) && conn_ref_init(&c, CONN_ROOM_XDP)) {
+		rc = reply_packet(ctx, p, &c, bytes, v4);
+		if (rc != REPLY_NONE)
+			return rc;
+		if (!to_svc)
+			count_passed(CANARY_DP_REPLY_NO_FLOW, bytes);
 	}
-	if (cached) {
-		fv = *cached;
-		if (svc_state_of(fv.svc_id, &st)) {
-			pin = flow_pin(p, cached, &fv, &st);
-			if (pin == PIN_KEEP || pin == PIN_LAST)
-				return flow_forward(ctx, p, cached, &fv, &st, pin == PIN_LAST,
-						    false, bytes, v4);
-			if (pin == PIN_EXPIRED) {
-				struct ver_stats *vs = ver_stats_of(fv.svc_id, fv.version);
+	if (!to_svc)
+		return XDP_PASS;
+	return fwd_packet(ctx, p, NULL, bytes, v4);
+}
 
-				if (vs)
-					vs->flows_expired++;
-			}
-		}
-	}
-	return flow_decide(ctx, p, bytes, v4);
+/* A frame of their own, each: the families' paths never meet, their stack need not add up. */
+static __noinline int ip4_packet(struct xdp_md *ctx, struct pkt *p)
+{
+	return ip_packet(ctx, p, p->len, true);
+}
+
+static __noinline int ip6_packet(struct xdp_md *ctx, struct pkt *p)
+{
+	return ip_packet(ctx, p, p->len, false);
 }
 
 SEC("xdp")
@@ -230,38 +411,39 @@ int xdp_canary_fwd(struct xdp_md *ctx)
 		return XDP_PASS;
 	}
 	if (proto == bpf_htons(ETH_P_IP))
-		return ip_packet(ctx, &p, bytes, true);
+		return ip4_packet(ctx, &p);
 	if (proto == bpf_htons(ETH_P_IPV6))
-		return ip_packet(ctx, &p, bytes, false);
+		return ip6_packet(ctx, &p);
 	return XDP_PASS;
 }
 
 static __always_inline int tc_ip_packet(struct __sk_buff *skb, struct pkt *p, const bool v4)
 {
 	__u64 bytes = skb->len;
-	struct flow_val rv, *rev;
+	struct conn_ref c;
 	bool retire;
 	int rc;
 
+	if (!conn_ref_init(&c, CONN_ROOM_TC))
+		return TC_ACT_OK;
 	rc = parse_l3_l4(p, v4);
 	if (rc == PARSE_ICMP)
-		icmp_seen(p, bytes, 0, v4, false);	/* a local backend's port unreachable */
+		icmp_seen(p, &c, bytes, 0, v4, false);	/* a local backend's port unreachable */
 	if (rc != PARSE_OK || !be_filter_hit(&p->key))
 		return TC_ACT_OK;
-	rev = bpf_map_lookup_elem(&flows, &p->key);
-	if (!rev || !(rev->flags & CANARY_FLOW_REPLY)) {
+	if (!reply_find(&p->key, &c)) {
 		count_passed(CANARY_DP_REPLY_NO_FLOW, bytes);
 		return TC_ACT_OK;
 	}
-	conn_reply(p, rev, &rv, bytes, &retire);
+	conn_reply(p, &c, bytes, &retire);
 	/* Packet pointers are stale from here on. */
-	if (tc_snat(skb, p, &rv, v4)) {
+	if (tc_snat(skb, p, c.fk->dst, c.fk->dport, v4)) {
 		/* Half rewritten, it would leave with the backend's address or a bad checksum. */
 		count_passed(CANARY_DP_TC_REWRITE_FAIL, bytes);
 		return TC_ACT_SHOT;
 	}
 	if (retire)
-		conn_retire_by_reply(&p->key, &rv);
+		bpf_map_delete_elem(&flows, c.fk);
 	return TC_ACT_OK;
 }
 

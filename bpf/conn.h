@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * A connection through the splitter: its reply entry (backend to client), which carries the
- * state both directions update, and the events that change it: handshake, FIN, RST, HTTP
- * requests and responses. Shared by the XDP program and the TC egress program.
+ * A connection through the splitter: its one entry in flows (or, before its handshake
+ * completes, in the SYN cache), how a reply finds it, and the events that change it: handshake,
+ * FIN, RST, HTTP requests and responses. Both directions update the same entry, so its forward
+ * and reply state can never be separated. Shared by the XDP program and the TC egress program.
  */
 #ifndef XDP_CANARY_CONN_H
 #define XDP_CANARY_CONN_H
@@ -14,6 +15,7 @@
 #include "maps.h"
 #include "parse.h"
 #include "svc.h"
+#include "syn.h"
 
 /*
  * tests/selftest.sh builds a datapath that loses every 5xx, to show that the tests notice; no
@@ -25,34 +27,10 @@
 #define HTTP_5XX_COUNTED 1
 #endif
 
-/* The reply entry's key: the forward tuple as the backend answers it. */
-static __always_inline void reply_key_of(struct flow_key *rk, const struct flow_key *fk,
-					 const struct flow_val *fv)
-{
-	__builtin_memcpy(rk->src, fv->nat_addr, 16);
-	__builtin_memcpy(rk->dst, fk->src, 16);
-	rk->sport = fv->nat_port;
-	rk->dport = fk->sport;
-	rk->proto = fk->proto;
-	__builtin_memset(rk->pad, 0, sizeof(rk->pad));
-}
-
-/* The forward entry's key, from a reply packet's tuple and its reply entry. */
-static __always_inline void forward_key_of(struct flow_key *fk, const struct flow_key *rk,
-					   const struct flow_val *rv)
-{
-	__builtin_memcpy(fk->src, rk->dst, 16);
-	__builtin_memcpy(fk->dst, rv->nat_addr, 16);
-	fk->sport = rk->dport;
-	fk->dport = rv->nat_port;
-	fk->proto = rk->proto;
-	__builtin_memset(fk->pad, 0, sizeof(fk->pad));
-}
-
 /*
- * A TCP flow not opened by a SYN is midstream, in both entries (@fv is the forward one, yet to
- * be written): a stray segment after a close, which the backend answers with a RST, or a
- * connection older than its entry. Neither has a handshake to time or to fail.
+ * A TCP flow not opened by a SYN is midstream (@fv, yet to be written): a stray segment after a
+ * close, which the backend answers with a RST, a spoofed ACK, or a connection older than its
+ * entry. None has a handshake to time or to fail.
  */
 static __always_inline void conn_mark_midstream(const struct pkt *p, struct flow_val *fv)
 {
@@ -61,124 +39,112 @@ static __always_inline void conn_mark_midstream(const struct pkt *p, struct flow
 }
 
 /*
- * A new flow's reply entry, pointing back at the VIP, stamped with the first packet's time,
- * written once the first packet is on its way: @egress is the interface it left by.
- */
-static __always_inline void conn_open(const struct pkt *p, const struct flow_val *fv,
-				      __u32 egress, __u64 now)
-{
-	struct flow_val rv;
-	struct flow_key rk;
-
-	rv = *fv;
-	reply_key_of(&rk, &p->key, fv);
-	__builtin_memcpy(rv.nat_addr, p->key.dst, 16);
-	rv.nat_port = p->key.dport;
-	rv.flags = CANARY_FLOW_REPLY | (fv->flags & CANARY_FLOW_MIDSTREAM);
-	rv.be_ifindex = egress;
-	rv.syn_ns = now;
-	rv.last_ns = now;
-	bpf_map_update_elem(&flows, &rk, &rv, BPF_ANY);
-}
-
-/*
  * Replies are taken only from the interface the flow leaves by towards its backend: one that
  * comes in from the clients' side claiming to be the backend's is forged, and must neither
  * count against a version nor end the flow. Routing must be symmetric for this (it is when
  * the backends' route back to clients is the splitter).
  */
-static __always_inline bool reply_side_ok(const struct flow_val *rev, __u32 ingress)
+static __always_inline bool reply_side_ok(const struct flow_val *fv, __u32 ingress)
 {
-	return !rev->be_ifindex || rev->be_ifindex == ingress;
+	return !fv->be_ifindex || fv->be_ifindex == ingress;
 }
 
-static __always_inline void conn_retire(const struct flow_key *fk, const struct flow_key *rk)
+/*
+ * A connection is one of its version's new flows once, at the first of: its handshake
+ * completing, the backend refusing it, the SYN timing out. A SYN alone is not one: spoofed SYNs
+ * would dilute every error ratio and fill every min_samples. @flags: the entry's, live.
+ */
+static __always_inline void conn_count_new(__u32 *flags, const struct flow_val *fv,
+					   struct ver_stats *vs)
 {
-	bpf_map_delete_elem(&flows, fk);
-	bpf_map_delete_elem(&flows, rk);
+	__u32 idx = be_index(fv->svc_id, fv->version, fv->be_slot);
+	struct be_stats *bs;
+	__u32 old;
+
+	old = __sync_fetch_and_or(flags, CANARY_FLOW_COUNTED);
+	if (old & CANARY_FLOW_COUNTED)
+		return;
+	vs->new_flows++;
+	vs->override_flows += !!(old & CANARY_FLOW_OVERRIDDEN);
+	bs = bpf_map_lookup_elem(&be_stats, &idx);
+	if (bs)
+		bs->new_flows++;
 }
 
 /* Counted once per flow: the backend has left the SYN unanswered for too long. */
-static __always_inline void conn_check_syn_late(struct flow_val *rv, struct ver_stats *vs,
+static __always_inline void conn_check_syn_late(struct flow_val *fv, struct ver_stats *vs,
 						__u64 now)
 {
-	if (rv->flags & (CANARY_FLOW_SYNACK | CANARY_FLOW_SYN_LATE | CANARY_FLOW_MIDSTREAM))
+	if (fv->flags & (CANARY_FLOW_SYNACK | CANARY_FLOW_SYN_LATE | CANARY_FLOW_MIDSTREAM))
 		return;
-	if (now - rv->syn_ns < cfg_syn_timeout_ns)
+	if (now - fv->syn_ns < cfg_syn_timeout_ns)
 		return;
-	if (!(__sync_fetch_and_or(&rv->flags, CANARY_FLOW_SYN_LATE) & CANARY_FLOW_SYN_LATE))
-		vs->syn_timeout++;
+	if (__sync_fetch_and_or(&fv->flags, CANARY_FLOW_SYN_LATE) & CANARY_FLOW_SYN_LATE)
+		return;
+	vs->syn_timeout++;
+	conn_count_new(&fv->flags, fv, vs);
 }
 
 /* The connection is closed: counted once, however it ends (FIN both ways, a RST, or both). */
-static __always_inline void conn_closed(struct flow_val *rv, struct ver_stats *vs)
+static __always_inline void conn_closed(struct flow_val *fe, struct ver_stats *vs)
 {
-	if (!(__sync_fetch_and_or(&rv->flags, CANARY_FLOW_CLOSED) & CANARY_FLOW_CLOSED))
+	if (!(__sync_fetch_and_or(&fe->flags, CANARY_FLOW_CLOSED) & CANARY_FLOW_CLOSED))
 		vs->flows_closed++;
 }
 
 /*
  * FIN from one side (@mine); when the other side's FIN is there already, the connection is
- * closed: both entries say so, and a new SYN on the same tuple starts a new flow.
+ * closed, and a new SYN on the same tuple starts a new flow.
  */
-static __always_inline void conn_fin(struct flow_val *rv, __u32 *fwd_flags, __u32 mine,
-				     __u32 theirs, struct ver_stats *vs)
+static __always_inline void conn_fin(struct flow_val *fe, __u32 mine, __u32 theirs,
+				     struct ver_stats *vs)
 {
-	__u32 old = __sync_fetch_and_or(&rv->flags, mine);
+	__u32 old = __sync_fetch_and_or(&fe->flags, mine);
 
 	if (!(old & theirs) || (old & CANARY_FLOW_CLOSED))
 		return;
-	if (fwd_flags)
-		__sync_fetch_and_or(fwd_flags, CANARY_FLOW_CLOSED);
-	conn_closed(rv, vs);
+	conn_closed(fe, vs);
 }
 
 /*
- * Client to backend, on a pinned TCP flow: the events the reply entry must know. Returns true
- * when the flow ends with this packet (RST), to be retired once it is forwarded.
+ * Client to backend, on a pinned TCP flow (@fe, its entry). Returns true when the flow ends
+ * with this packet (RST), to be retired once it is forwarded.
  */
-static __always_inline bool conn_from_client(const struct pkt *p, struct flow_val *fwd,
-					     const struct flow_val *fv, __u8 svc_flags,
-					     struct ver_stats *vs)
+static __always_inline bool conn_from_client(const struct pkt *p, struct flow_val *fe,
+					     __u8 svc_flags, struct ver_stats *vs)
 {
 	__u8 fl = p->tcp_flags;
 	bool http_data = (svc_flags & CANARY_SVC_F_HTTP) && p->payload_len;
-	struct flow_val *rv;
-	struct flow_key rk;
 	__u64 now;
 
 	if (!(fl & (TCP_FIN | TCP_RST | TCP_SYN)) && !http_data)
 		return false;
-	reply_key_of(&rk, &p->key, fv);
-	rv = bpf_map_lookup_elem(&flows, &rk);
-	if (!rv)
-		return false;
 	now = bpf_ktime_get_ns();
 	if (fl & (TCP_SYN | TCP_RST))
-		conn_check_syn_late(rv, vs, now);
+		conn_check_syn_late(fe, vs, now);
 	if (fl & TCP_RST) {
-		conn_closed(rv, vs);
+		conn_closed(fe, vs);
 		return true;
 	}
 	if (fl & TCP_FIN)
-		conn_fin(rv, &fwd->flags, CANARY_FLOW_FIN_CLIENT, CANARY_FLOW_FIN_BACKEND, vs);
-	if (http_data && !(rv->flags & CANARY_FLOW_REQ_PENDING)) {
-		rv->req_ns = now;
-		__sync_fetch_and_or(&rv->flags, CANARY_FLOW_REQ_PENDING);
+		conn_fin(fe, CANARY_FLOW_FIN_CLIENT, CANARY_FLOW_FIN_BACKEND, vs);
+	if (http_data && !(fe->flags & CANARY_FLOW_REQ_PENDING)) {
+		fe->req_ns = now;
+		__sync_fetch_and_or(&fe->flags, CANARY_FLOW_REQ_PENDING);
 	}
 	return false;
 }
 
 /* The first segment of a response: time it, and read its status line. */
-static __always_inline void conn_http_response(const struct pkt *p, struct flow_val *rv,
+static __always_inline void conn_http_response(const struct pkt *p, struct flow_val *fe,
 					       struct ver_stats *vs, __u64 now)
 {
 	int status;
 
-	if (!(__sync_fetch_and_and(&rv->flags, ~CANARY_FLOW_REQ_PENDING) &
+	if (!(__sync_fetch_and_and(&fe->flags, ~CANARY_FLOW_REQ_PENDING) &
 	      CANARY_FLOW_REQ_PENDING))
 		return;	/* not the first segment of a response */
-	hist_add(rv->svc_id, rv->version, CANARY_HIST_TTFB, now - rv->req_ns);
+	hist_add(fe->svc_id, fe->version, CANARY_HIST_TTFB, now - fe->req_ns);
 	status = http_status(p->payload, p->data_end);
 	if (!status) {
 		vs->http_unparsed++;
@@ -196,87 +162,190 @@ static __always_inline void conn_http_response(const struct pkt *p, struct flow_
  * flow there is no telling which; most often it answers a stray segment after a close, so it is
  * not counted as an error.
  */
-static __always_inline void conn_count_rst(const struct flow_val *rv, struct ver_stats *vs)
+static __always_inline void conn_count_rst(__u32 flags, struct ver_stats *vs)
 {
-	if (rv->flags & CANARY_FLOW_MIDSTREAM)
+	if (flags & CANARY_FLOW_MIDSTREAM)
 		return;
-	if (rv->flags & CANARY_FLOW_SYNACK)
+	if (flags & CANARY_FLOW_SYNACK)
 		vs->rst_midflow++;
 	else
 		vs->rst_refused++;
+}
+
+/* The first SYN-ACK: the backend took the connection; its delay goes into the histogram. */
+static __always_inline void conn_synack(struct flow_val *fv, __u64 now)
+{
+	/* A midstream flow's first packet was no SYN: no handshake time to sample. */
+	if (!(__sync_fetch_and_or(&fv->flags, CANARY_FLOW_SYNACK) &
+	      (CANARY_FLOW_SYNACK | CANARY_FLOW_MIDSTREAM)))
+		hist_add(fv->svc_id, fv->version, CANARY_HIST_HANDSHAKE, now - fv->syn_ns);
 }
 
 /*
  * Backend to client: handshake, resets, FINs, HTTP responses. Returns true when the flow ends
  * with this packet (RST), to be retired once it is forwarded.
  */
-static __always_inline bool conn_from_backend(const struct pkt *p, struct flow_val *rv,
+static __always_inline bool conn_from_backend(const struct pkt *p, struct flow_val *fe,
 					      __u8 svc_flags, struct ver_stats *vs)
 {
 	__u8 fl = p->tcp_flags;
-	struct flow_val *fwd;
-	struct flow_key fk;
 	__u64 now;
 
 	if (p->key.proto != IPPROTO_TCP)
 		return false;
 	if (fl & TCP_RST) {
-		conn_count_rst(rv, vs);
-		conn_closed(rv, vs);
+		conn_count_rst(fe->flags, vs);
+		conn_closed(fe, vs);
 		return true;
 	}
 	now = bpf_ktime_get_ns();
-	/* A midstream flow's first packet was no SYN: no handshake time to sample. */
-	if ((fl & (TCP_SYN | TCP_ACK)) == (TCP_SYN | TCP_ACK) &&
-	    !(__sync_fetch_and_or(&rv->flags, CANARY_FLOW_SYNACK) &
-	      (CANARY_FLOW_SYNACK | CANARY_FLOW_MIDSTREAM)))
-		hist_add(rv->svc_id, rv->version, CANARY_HIST_HANDSHAKE, now - rv->syn_ns);
-	if (fl & TCP_FIN) {
-		forward_key_of(&fk, &p->key, rv);
-		fwd = bpf_map_lookup_elem(&flows, &fk);
-		conn_fin(rv, fwd ? &fwd->flags : NULL, CANARY_FLOW_FIN_BACKEND,
-			 CANARY_FLOW_FIN_CLIENT, vs);
-	}
+	if ((fl & (TCP_SYN | TCP_ACK)) == (TCP_SYN | TCP_ACK))
+		conn_synack(fe, now);
+	if (fl & TCP_FIN)
+		conn_fin(fe, CANARY_FLOW_FIN_BACKEND, CANARY_FLOW_FIN_CLIENT, vs);
 	if ((svc_flags & CANARY_SVC_F_HTTP) && p->payload_len)
-		conn_http_response(p, rv, vs, now);
+		conn_http_response(p, fe, vs, now);
 	return false;
 }
 
 /*
- * A reply packet whose reply entry is @rev: counted, and observed. *@rv gets a copy of the entry
- * (the VIP to rewrite to); *@retire says whether the flow ends with this packet: after a RST, or
- * the last ACK once both sides have sent their FIN. Returns the version's counters, or NULL
- * when the entry's id is out of range.
+ * The backend's packet of an unfinished handshake (@se, *@fv its checked copy): a SYN-ACK is
+ * timed, a RST refuses the connection, which then counts as a new flow and is gone.
  */
-static __always_inline struct ver_stats *conn_reply(const struct pkt *p, struct flow_val *rev,
-						    struct flow_val *rv, __u64 bytes,
-						    bool *retire)
+static __always_inline void conn_syn_reply(const struct pkt *p, struct syn_entry *se,
+					   const struct flow_val *fv, struct ver_stats *vs)
 {
+	__u8 fl = p->tcp_flags;
+
+	if (fl & TCP_RST) {
+		conn_count_rst(se->fv.flags, vs);
+		conn_count_new(&se->fv.flags, fv, vs);
+		vs->flows_closed++;
+		syn_clear(se);
+		return;
+	}
+	if ((fl & (TCP_SYN | TCP_ACK)) == (TCP_SYN | TCP_ACK))
+		conn_synack(&se->fv, bpf_ktime_get_ns());
+}
+
+/*
+ * What a reply found: the connection's entry in flows, or its handshake in the SYN cache, and
+ * its forward key, whose destination is the VIP to rewrite the reply to. The key and the copy
+ * live in a per-CPU scratch map (conn_room): on the stack they would not fit beside the rest.
+ */
+struct conn_ref {
+	struct flow_key *fk;
+	struct flow_val *fe;	/* the entry in flows, or NULL: */
+	struct syn_entry *se;	/* the handshake, */
+	struct flow_val *fv;	/* and its checked copy */
+};
+
+/* @hook: CONN_ROOM_XDP or CONN_ROOM_TC, which never share a CPU's room. */
+static __always_inline bool conn_ref_init(struct conn_ref *c, __u32 hook)
+{
+	struct conn_room *r = bpf_map_lookup_elem(&conn_room, &hook);
+
+	if (!r)
+		return false;
+	c->fk = &r->fk;
+	c->fv = &r->fv;
+	c->fe = NULL;
+	c->se = NULL;
+	return true;
+}
+
+static __always_inline bool conn_backend_is(const struct flow_val *fv, const struct flow_key *rk)
+{
+	const __u32 *a = (const __u32 *)fv->nat_addr, *b = (const __u32 *)rk->src;
+
+	/* Keys are only word-aligned on the stack. */
+	return !((a[0] ^ b[0]) | (a[1] ^ b[1]) | (a[2] ^ b[2]) | (a[3] ^ b[3])) &&
+	       fv->nat_port == rk->sport;
+}
+
+/* Whether the reply @rk belongs to a connection to service @id; fills @c if so. */
+static __always_inline bool reply_of_svc(const struct flow_key *rk, __u32 id,
+					 struct conn_ref *c)
+{
+	struct svc_key *vip = bpf_map_lookup_elem(&svc_vip, &id);
+
+	if (!vip || vip->proto != rk->proto)
+		return false;
+	__builtin_memcpy(c->fk->src, rk->dst, 16);
+	__builtin_memcpy(c->fk->dst, vip->addr, 16);
+	c->fk->sport = rk->dport;
+	c->fk->dport = vip->port;
+	c->fk->proto = rk->proto;
+	__builtin_memset(c->fk->pad, 0, sizeof(c->fk->pad));
+	c->se = NULL;
+	c->fe = bpf_map_lookup_elem(&flows, c->fk);
+	if (c->fe)
+		return conn_backend_is(c->fe, rk);
+	if (rk->proto != IPPROTO_TCP)
+		return false;
+	c->se = syn_find(c->fk, c->fv);
+	return c->se && conn_backend_is(c->fv, rk);
+}
+
+/*
+ * The connection a reply (backend to client, @rk) belongs to. The backend's services (be_svc)
+ * give the VIPs it answers for; each gives a forward key to look up.
+ */
+static __always_inline bool reply_find(const struct flow_key *rk, struct conn_ref *c)
+{
+	struct be_svc_key bk = { .port = rk->sport };
+	struct be_svc_val *bv;
+
+	__builtin_memcpy(bk.addr, rk->src, 16);
+	bv = bpf_map_lookup_elem(&be_svc, &bk);
+	if (!bv)
+		return false;
+	for (int i = 0; i < CANARY_BE_SVC_MAX; i++) {
+		if (i >= bv->count)
+			return false;
+		if (reply_of_svc(rk, bv->id[i], c))
+			return true;
+	}
+	return false;
+}
+
+/* The connection's state as the reply path reads it: the entry, or the handshake's copy. */
+static __always_inline const struct flow_val *conn_ref_val(const struct conn_ref *c)
+{
+	return c->fe ? c->fe : c->fv;
+}
+
+/*
+ * A reply packet of the connection @c: counted, and observed. *@retire says whether the flow
+ * ends with this packet: after a RST, or the last ACK once both sides have sent their FIN.
+ * Returns the version's counters, or NULL when the entry's id is out of range.
+ */
+static __always_inline struct ver_stats *conn_reply(const struct pkt *p, struct conn_ref *c,
+						    __u64 bytes, bool *retire)
+{
+	const struct flow_val *fv = conn_ref_val(c);
+	struct flow_val *fe = c->fe;
 	struct ver_stats *vs;
 	struct svc_state st;
 
-	*rv = *rev;
 	*retire = false;
-	vs = ver_stats_of(rv->svc_id, rv->version);
+	vs = ver_stats_of(fv->svc_id, fv->version);
 	if (!vs)
 		return NULL;
-	svc_state_of(rv->svc_id, &st);	/* a retired service's flows still get their replies */
 	vs->reply_packets++;
 	vs->reply_bytes += bytes;
-	*retire = conn_from_backend(p, rev, st.flags, vs) ||
-		  ((rv->flags & CANARY_FLOW_CLOSED) && p->key.proto == IPPROTO_TCP &&
+	if (!fe) {
+		if (p->key.proto == IPPROTO_TCP)
+			conn_syn_reply(p, c->se, fv, vs);
+		return vs;
+	}
+	if (!(fe->flags & CANARY_FLOW_REPLIED))
+		__sync_fetch_and_or(&fe->flags, CANARY_FLOW_REPLIED);
+	svc_state_of(fe->svc_id, &st);	/* a retired service's flows still get their replies */
+	*retire = conn_from_backend(p, fe, st.flags, vs) ||
+		  ((fe->flags & CANARY_FLOW_CLOSED) && p->key.proto == IPPROTO_TCP &&
 		   !(p->tcp_flags & TCP_FIN));
 	return vs;
-}
-
-/* Removes both entries of the flow a reply packet belongs to. */
-static __always_inline void conn_retire_by_reply(const struct flow_key *rk,
-						 const struct flow_val *rv)
-{
-	struct flow_key fk;
-
-	forward_key_of(&fk, rk, rv);
-	conn_retire(&fk, rk);
 }
 
 #endif /* XDP_CANARY_CONN_H */

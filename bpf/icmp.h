@@ -2,7 +2,7 @@
 /*
  * ICMP errors about a flow through the splitter. An error quotes the packet the backend (or a
  * router before it) could not take, client to backend after the rewrite, so the quoted tuple,
- * turned around, is the flow's reply entry.
+ * turned around, is a reply of the flow's (reply_find).
  *
  * "Destination unreachable" is counted against the flow's version. These counts judge the
  * canary, and anyone can send an ICMP error, so one counts only when its sender could know:
@@ -46,7 +46,7 @@ enum icmp_kind {
 
 /* What the quoted packet is: the flow it belongs to, and where its fields are. */
 struct icmp_quote {
-	struct flow_key rk;	/* the flow's reply key */
+	struct flow_key rk;	/* the quote turned around: a reply's tuple */
 	void *ip;		/* the quoted IP header */
 	__u16 *l4;		/* its L4 header: ports, then (if quoted) more */
 };
@@ -150,19 +150,19 @@ static __always_inline __u32 icmp_quoted_l4_fix(const struct pkt *p, struct icmp
 
 /*
  * Turns the quoted packet back into the client's own: the backend's address and port become
- * the VIP's (from the reply entry). The ICMP checksum covers the whole quote (for ICMPv6 also
- * the outer addresses, which stay), so it takes every word that changed.
+ * the VIP's (@fk, the flow's forward key). The ICMP checksum covers the whole quote (for ICMPv6
+ * also the outer addresses, which stay), so it takes every word that changed.
  */
 static __always_inline void icmp_too_big_rewrite(struct pkt *p, struct icmp_quote *q,
-						 const struct flow_val *rev, const bool v4)
+						 const struct flow_key *fk, const bool v4)
 {
 	__u16 *icmp_check = (__u16 *)p->l4 + 1;
-	__u16 port = bpf_htons(rev->nat_port), old_port;
+	__u16 port = bpf_htons(fk->dport), old_port;
 	__u32 delta, icmp_delta;
 
 	if (v4) {
 		struct iphdr *in = q->ip;
-		__be32 vip = *(__be32 *)&rev->nat_addr[12];
+		__be32 vip = *(__be32 *)&fk->dst[12];
 		__u16 old_check = in->check;
 
 		delta = csum_delta(0, (__u16 *)&in->daddr, (__u16 *)&vip, 2);
@@ -172,8 +172,8 @@ static __always_inline void icmp_too_big_rewrite(struct pkt *p, struct icmp_quot
 	} else {
 		struct ipv6hdr *in = q->ip;
 
-		delta = csum_delta(0, (__u16 *)&in->daddr, (__u16 *)rev->nat_addr, 8);
-		__builtin_memcpy(&in->daddr, rev->nat_addr, 16);
+		delta = csum_delta(0, (__u16 *)&in->daddr, (__u16 *)fk->dst, 8);
+		__builtin_memcpy(&in->daddr, fk->dst, 16);
 		icmp_delta = delta;
 	}
 	/* The quoted packet went client to backend: its destination port is the second word. */
@@ -187,35 +187,42 @@ static __always_inline void icmp_too_big_rewrite(struct pkt *p, struct icmp_quot
 
 /*
  * An ICMP error about one of our flows: counted if plausible, or (path MTU, @rewrite: the XDP
- * path, which owns the packet) rewritten for the client. The packet is passed on either way.
+ * path, which owns the packet) rewritten for the client. The packet is passed on either way. @c
+ * is room for the flow's reference.
  */
-static __always_inline void icmp_seen(struct pkt *p, __u64 bytes, __u32 ingress, const bool v4,
-				      const bool rewrite)
+static __always_inline void icmp_seen(struct pkt *p, struct conn_ref *c, __u64 bytes,
+				      __u32 ingress, const bool v4, const bool rewrite)
 {
 	struct icmp_quote q = {};
 	enum icmp_kind kind = v4 ? icmp4_quote(p, &q) : icmp6_quote(p, &q);
-	struct flow_val *rev;
 	struct ver_stats *vs;
+	struct flow_val *fe;
 
 	if (kind == ICMP_IGNORED)
 		return;
-	rev = bpf_map_lookup_elem(&flows, &q.rk);
-	if (!rev || !(rev->flags & CANARY_FLOW_REPLY))
+	if (!reply_find(&q.rk, c))
 		return;
-	if (ingress && !reply_side_ok(rev, ingress)) {
+	if (ingress && !reply_side_ok(conn_ref_val(c), ingress)) {
 		count_passed(CANARY_DP_REPLY_WRONG_SIDE, bytes);
 		return;
 	}
+	/*
+	 * Established connections only: a SYN is too small for a path's MTU, and a handshake
+	 * that fails shows as a SYN timeout.
+	 */
+	fe = c->fe;
+	if (!fe)
+		return;
 	if (kind == ICMP_TOO_BIG) {
 		if (rewrite) {
-			icmp_too_big_rewrite(p, &q, rev, v4);
+			icmp_too_big_rewrite(p, &q, c->fk, v4);
 			count_passed(CANARY_DP_PMTU_REWRITTEN, bytes);
 		}
 		return;
 	}
-	if (__sync_fetch_and_or(&rev->flags, CANARY_FLOW_ICMP_SEEN) & CANARY_FLOW_ICMP_SEEN)
+	if (__sync_fetch_and_or(&fe->flags, CANARY_FLOW_ICMP_SEEN) & CANARY_FLOW_ICMP_SEEN)
 		return;
-	vs = ver_stats_of(rev->svc_id, rev->version);
+	vs = ver_stats_of(fe->svc_id, fe->version);
 	if (vs)
 		vs->icmp_unreach++;
 }

@@ -58,11 +58,32 @@ struct {
 } svc_backends SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, CANARY_FLOWS_DEFAULT);
 	__type(key, struct flow_key);
 	__type(value, struct flow_val);
 } flows SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, CANARY_SYN_SLOTS);
+	__type(key, __u32);
+	__type(value, struct syn_entry);
+} syn_cache SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, CANARY_MAX_SVC * CANARY_V_MAX * CANARY_MAX_BACKENDS);
+	__type(key, struct be_svc_key);
+	__type(value, struct be_svc_val);
+} be_svc SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, CANARY_MAX_SVC);
+	__type(key, __u32);
+	__type(value, struct svc_key);
+} svc_vip SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
@@ -113,5 +134,21 @@ struct {
 	__type(key, __u32);
 	__type(value, __u32);
 } tx_ports SEC(".maps");
+
+/* Per CPU room for what the stack has no space for; XDP and TC each have their own. */
+enum { CONN_ROOM_XDP, CONN_ROOM_TC, CONN_ROOM_MAX };
+
+struct conn_room {
+	struct flow_key fk;	/* a reply's forward key */
+	struct flow_val fv;	/* a reply's handshake: the SYN cache entry's checked copy */
+	struct flow_val plan;	/* the forward path's flow: a copy of its entry, or a decision */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, CONN_ROOM_MAX);
+	__type(key, __u32);
+	__type(value, struct conn_room);
+} conn_room SEC(".maps");
 
 #endif /* XDP_CANARY_MAPS_H */

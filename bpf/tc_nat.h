@@ -19,11 +19,11 @@
  * leave as it is.
  */
 static __always_inline long tc_snat(struct __sk_buff *skb, const struct pkt *p,
-				    const struct flow_val *rv, const bool v4)
+				    const __u8 *vip, __u16 vport, const bool v4)
 {
 	__u32 l4_off = p->l4 - p->data, csum_off = (void *)p->l4_csum - p->data;
 	__u64 udp = p->key.proto == IPPROTO_UDP ? BPF_F_MARK_MANGLED_0 : 0;
-	__be16 old_port = bpf_htons(p->key.sport), new_port = bpf_htons(rv->nat_port);
+	__be16 old_port = bpf_htons(p->key.sport), new_port = bpf_htons(vport);
 	__u32 old_addr[4], new_addr[4];
 	long err;
 
@@ -32,7 +32,7 @@ static __always_inline long tc_snat(struct __sk_buff *skb, const struct pkt *p,
 		__u32 ip_off = (void *)p->ip4 - p->data;
 
 		old_addr[0] = p->ip4->saddr;
-		new_addr[0] = *(__u32 *)&rv->nat_addr[12];
+		new_addr[0] = *(__u32 *)&vip[12];
 		err = bpf_l4_csum_replace(skb, csum_off, old_addr[0], new_addr[0],
 					  BPF_F_PSEUDO_HDR | udp | sizeof(__u32));
 		if (!err)
@@ -45,7 +45,7 @@ static __always_inline long tc_snat(struct __sk_buff *skb, const struct pkt *p,
 		__u32 src_off = (void *)&p->ip6->saddr - p->data;
 
 		__builtin_memcpy(old_addr, &p->ip6->saddr, 16);
-		__builtin_memcpy(new_addr, rv->nat_addr, 16);
+		__builtin_memcpy(new_addr, vip, 16);
 		err = 0;
 #pragma unroll
 		for (int i = 0; i < 4; i++)

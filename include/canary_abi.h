@@ -23,7 +23,7 @@
 #define CANARY_MAX_BACKENDS	64	/* per pool; a power of two (slots are masked) */
 #define CANARY_MAGLEV_SIZE	4093	/* prime, ~64 entries a backend at the maximum pool */
 #define CANARY_WEIGHT_MAX	10000
-#define CANARY_FLOWS_DEFAULT	262144
+#define CANARY_FLOWS_DEFAULT	262144	/* connections (flows map entries) */
 
 enum canary_version {
 	CANARY_V_STABLE = 0,
@@ -128,9 +128,12 @@ struct pool {
 };
 
 /*
- * flows: LRU_HASH shared by every CPU. A connection has two entries, each keyed by a packet's own
- * tuple: the forward one (client to VIP) and the reply one (backend to client). The reply entry
- * also holds the connection's state, which both directions update.
+ * flows: HASH, preallocated, shared by every CPU: one entry per connection, keyed by the client's
+ * tuple (client to VIP). A reply finds it through be_svc and svc_vip (the VIP it answers for).
+ * The table never evicts: a full table refuses new connections (counted as table_full), so no
+ * new flow can ever push out an established one. Entries are removed when their connection
+ * ends (RST, or the last ACK after FIN both ways), and by canaryd's sweep once idle for longer
+ * than CANARY_IDLE_* (or the configured UDP or TCP idle time).
  */
 struct flow_key {
 	__u8 src[16];
@@ -142,7 +145,7 @@ struct flow_key {
 } CANARY_WORD_ALIGNED;
 
 enum canary_flow_flags {
-	CANARY_FLOW_REPLY = 1 << 0,		/* a reply entry: backend to client */
+	/* 1 << 0 is unused: it marked the reply entry of the two-entry table */
 	CANARY_FLOW_SYNACK = 1 << 1,		/* the backend answered the SYN */
 	CANARY_FLOW_FIN_CLIENT = 1 << 2,
 	CANARY_FLOW_FIN_BACKEND = 1 << 3,
@@ -151,24 +154,73 @@ enum canary_flow_flags {
 	CANARY_FLOW_SYN_LATE = 1 << 6,		/* counted as a SYN timeout already */
 	/* the first packet was not a SYN: a stray segment after a close, or an older connection */
 	CANARY_FLOW_MIDSTREAM = 1 << 7,
-	CANARY_FLOW_ICMP_SEEN = 1 << 8,		/* reply entry: an ICMP error counted already */
+	CANARY_FLOW_ICMP_SEEN = 1 << 8,		/* an ICMP error counted already */
+	CANARY_FLOW_COUNTED = 1 << 9,		/* counted in new_flows already */
+	CANARY_FLOW_OVERRIDDEN = 1 << 10,	/* an override prefix decided the version */
+	CANARY_FLOW_REPLIED = 1 << 11,		/* the backend has sent something back */
 };
 
 struct flow_val {
-	__u8 nat_addr[16];	/* forward entry: the backend; reply entry: the VIP */
+	__u8 nat_addr[16];	/* the backend */
 	__u16 nat_port;
 	__u8 version;		/* enum canary_version */
 	__u8 be_slot;
 	__u32 svc_id;
 	__u32 gen;		/* svc_state.gen when the flow was decided */
 	__u32 flags;		/* enum canary_flow_flags; changed with atomic operations */
-	__u32 be_ifindex;	/* reply entry: the interface the flow leaves by towards its
-				 * backend, the only one its replies are taken from (0: not
-				 * known, or a local backend: any) */
-	__u64 syn_ns;		/* reply entry: when the first packet (the SYN) went to the backend */
-	__u64 req_ns;		/* reply entry, http: when the pending request's first byte went */
-	__u64 last_ns;		/* last packet of this direction, to a second (idle UDP expiry) */
+	__u32 be_ifindex;	/* the interface the flow leaves by towards its backend, the only
+				 * one its replies are taken from (0: not known, or a local
+				 * backend: any) */
+	__u64 syn_ns;		/* when the SYN went to the backend */
+	__u64 req_ns;		/* http: when the pending request's first byte went */
+	__u64 last_ns;		/* last client packet, to a second (idle expiry, the sweep) */
 };
+
+/*
+ * What canaryd's sweep removes from flows (bpf_ktime_get_coarse_ns() against last_ns): a
+ * closed connection, or a midstream one the backend never answered (a spoofed ACK, a stray
+ * segment), after CANARY_IDLE_SHORT_NS; UDP after the UDP idle time; other TCP connections
+ * after the TCP idle time (config, default CANARY_IDLE_TCP_NS).
+ */
+#define CANARY_IDLE_SHORT_NS	10000000000ULL
+#define CANARY_IDLE_TCP_NS	3600000000000ULL
+
+/*
+ * syn_cache: ARRAY of CANARY_SYN_SLOTS, shared by every CPU, direct-mapped by a hash of the
+ * client's tuple: TCP connections whose handshake has not completed. The SYN's decision waits
+ * here, not in flows, so spoofed SYNs (which never complete a handshake) can displace only
+ * each other. The client's ACK of the SYN-ACK moves it into flows. check is a hash over key
+ * and decision: two CPUs writing one slot at once leave an entry that reads as empty, never one
+ * that mixes two connections. A slot whose key.proto is 0 is free.
+ */
+#define CANARY_SYN_SLOTS	65536	/* a power of two; 7 MiB */
+
+struct syn_entry {
+	struct flow_key key;
+	struct flow_val fv;	/* the decision, syn_ns, be_ifindex; flags change in place */
+	__u32 check;
+	__u32 reserved;
+};
+
+/*
+ * be_svc: HASH, backend address and port -> the ids of the services whose pools have it, for
+ * replies: the reply's source is the backend, and each id's VIP (svc_vip) gives a forward key to
+ * try. Written before the pool that has the backend is published.
+ */
+#define CANARY_BE_SVC_MAX	4
+
+struct be_svc_key {
+	__u8 addr[16];
+	__u16 port;
+	__u16 pad;
+} CANARY_WORD_ALIGNED;
+
+struct be_svc_val {
+	__u32 count;		/* ids in use, 1..CANARY_BE_SVC_MAX */
+	__u32 id[CANARY_BE_SVC_MAX];
+};
+
+/* svc_vip: ARRAY indexed by service id: its VIP, port and protocol, for the reply path. */
 
 /* overrides: LPM_TRIE. prefixlen counts the 32 bits of svc_id plus the address bits. */
 struct override_key {
@@ -186,7 +238,9 @@ struct override_val {
 struct ver_stats {
 	__u64 packets;		/* packets sent towards a backend (rewritten) */
 	__u64 bytes;		/* their length on the wire as XDP saw it, L2 header included */
-	__u64 new_flows;	/* flows decided for this version (re-decisions included) */
+	__u64 new_flows;	/* connections of this version: TCP once its handshake completes, or
+				 * fails at the backend (refused, SYN timeout); UDP when decided;
+				 * re-decisions included */
 	__u64 override_flows;	/* of new_flows, how many an override prefix decided */
 	__u64 fwd_local;	/* backend is a local address: passed to the stack */
 	__u64 fwd_tx;		/* sent back out of the interface it came in on */
@@ -210,6 +264,12 @@ struct ver_stats {
 	__u64 flows_closed;	/* FIN both ways, or RST */
 	__u64 flows_expired;	/* idle UDP flows decided again */
 	__u64 fallback_flows;	/* new flows this version's empty pool sent to the other version */
+	__u64 syns;		/* TCP handshakes begun: SYNs decided (a retransmission is not a
+				 * new one); those that never complete are not new_flows */
+	__u64 midstream;	/* TCP flows first seen without a handshake (a stray segment, a
+				 * spoofed ACK, an older connection): not new_flows */
+	__u64 table_full;	/* connections flows had no room for: served from the SYN cache
+				 * while their entry lasts there (TCP), or packet by packet */
 };
 
 /*
@@ -251,6 +311,8 @@ enum canary_dp_reason {
 					 * flow: its quote turned back to the VIP, passed on */
 	CANARY_DP_REPLY_WRONG_SIDE = 7,	/* a flow's reply (or ICMP error) that came in by another
 					 * interface than its backend's: forged, not taken */
+	CANARY_DP_SYN_DISPLACED = 8,	/* not a packet passed: a SYN that took the SYN cache slot
+					 * of a handshake still in progress */
 	CANARY_DP_MAX,
 };
 

@@ -14,6 +14,7 @@
 #define CANARY_SEED_OFFSET	0xc2b2ae3du	/* Maglev offset */
 #define CANARY_SEED_SKIP	0x27d4eb2fu	/* Maglev skip */
 #define CANARY_SEED_FILTER	0x165667b1u	/* svc_filter bit */
+#define CANARY_SEED_SYN		0xd3a2646cu	/* syn_cache slot and check */
 
 static inline __u32 canary_rotl32(__u32 x, unsigned int r)
 {
@@ -60,6 +61,21 @@ static inline __u32 canary_filter_bit(const __u8 *addr, __u16 port, __u8 proto)
 			       ((const __u32 *)addr)[2]);
 	h = canary_hash_mix(h, (__u32)port << 8 | proto);
 	return canary_hash_final(h, 3) & (CANARY_FILTER_WORDS * 64 - 1);
+}
+
+/* The syn_cache slot of a client's tuple (see canary_abi.h); its hash also seeds the check. */
+static inline __u32 canary_syn_key_hash(const struct flow_key *k)
+{
+	__u32 h = canary_hash_addr(CANARY_SEED_SYN, k->src);
+
+	h = canary_hash_addr(h, k->dst);
+	h = canary_hash_mix(h, (__u32)k->sport << 16 | k->dport);
+	return canary_hash_mix(h, k->proto);
+}
+
+static inline __u32 canary_syn_slot(__u32 key_hash)
+{
+	return canary_hash_final(key_hash, 10) & (CANARY_SYN_SLOTS - 1);
 }
 
 #endif /* XDP_CANARY_HASH_H */

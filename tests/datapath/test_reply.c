@@ -12,171 +12,9 @@
 
 #include "addr.h"
 #include "canary_bpf.skel.h"
+#include "conv.h"
 #include "dp_tests.h"
 #include "stats.h"
-
-#define SVC	6
-#define F_FIN	0x01
-#define F_SYN	0x02
-#define F_RST	0x04
-#define F_PSH	0x08
-#define F_ACK	0x10
-
-static const __u8 mac_xc0[6] = MAC_XC0;
-static const __u8 mac_client[6] = MAC_CLIENT;
-
-/* One connection: client to VIP, served by one backend. */
-struct conv {
-	struct dp_env *env;
-	const char *client, *vip, *backend;
-	__u16 cport, vport, bport;
-	__u8 proto;
-	bool local;		/* the backend is on this host: replies go through TC egress */
-};
-
-static struct pkt_spec conv_spec(const struct conv *c, bool from_client, __u8 flags,
-				 const char *payload)
-{
-	struct pkt_spec s;
-
-	if (from_client)
-		pkt_spec_init(&s, c->client, c->cport, c->vip, c->vport, c->proto);
-	else
-		pkt_spec_init(&s, c->backend, c->bport, c->client, c->cport, c->proto);
-	s.tcp_flags = flags;
-	s.payload = payload;
-	s.payload_len = payload ? strlen(payload) : 0;
-	return s;
-}
-
-static void conv_start(struct conv *c, struct dp_env *env, __u32 svc_flags)
-{
-	const char *backends[] = { c->backend };
-	struct test_svc svc;
-
-	c->env = env;
-	env_svc(env, &svc, c->vip, c->vport, c->proto, SVC, 0);
-	svc.st.flags |= svc_flags;
-	env_svc_update(env, &svc);
-	env_pool(env, &svc, CANARY_V_STABLE, backends, 1, c->bport);
-}
-
-static __u32 client_sends(struct conv *c, __u8 flags, const char *payload)
-{
-	struct pkt_spec s = conv_spec(c, true, flags, payload);
-	__u8 in[PKT_MAX], out[PKT_MAX];
-	__u32 out_len;
-
-	return env_run(c->env, in, pkt_build(&s, in), out, &out_len);
-}
-
-/* The backend's packet through the reply path; @out gets what leaves. */
-static __u32 backend_sends(struct conv *c, __u8 flags, const char *payload, __u8 *out,
-			   __u32 *out_len)
-{
-	struct pkt_spec s = conv_spec(c, false, flags, payload);
-	__u8 in[PKT_MAX];
-	size_t len = pkt_build(&s, in);
-
-	if (c->local)
-		return env_run_tc(c->env, in, len, out, out_len);
-	return env_run_from(c->env, c->env->if_backend, in, len, out, out_len);
-}
-
-static void backend_says(struct conv *c, __u8 flags, const char *payload)
-{
-	__u8 out[PKT_MAX];
-	__u32 out_len;
-
-	backend_sends(c, flags, payload, out, &out_len);
-}
-
-static void conv_handshake(struct conv *c)
-{
-	client_sends(c, F_SYN, NULL);
-	backend_says(c, F_SYN | F_ACK, NULL);
-	client_sends(c, F_ACK, NULL);
-}
-
-static struct ver_stats conv_stats(struct conv *c)
-{
-	struct ver_stats vs;
-
-	assert_int_equal(stats_ver(&c->env->dp, SVC, CANARY_V_STABLE, &vs), 0);
-	return vs;
-}
-
-static __u64 hist_count(struct conv *c, enum canary_hist_kind kind)
-{
-	struct lat_hist h;
-	__u64 sum = 0;
-
-	assert_int_equal(stats_hist(&c->env->dp, SVC, CANARY_V_STABLE, kind, &h), 0);
-	for (int b = 0; b < CANARY_HIST_BUCKETS; b++)
-		sum += h.bucket[b];
-	assert_int_equal(sum, h.count);
-	return h.count;
-}
-
-/* The flow's forward (client to VIP) or reply entry, if the table has it. */
-static bool flow_entry(struct conv *c, bool forward, struct flow_val *v)
-{
-	struct pkt_spec s = conv_spec(c, forward, 0, NULL);
-	struct flow_key k = { .proto = c->proto };
-
-	memcpy(k.src, s.saddr, 16);
-	memcpy(k.dst, s.daddr, 16);
-	k.sport = s.sport;
-	k.dport = s.dport;
-	return bpf_map_lookup_elem(bpf_map__fd(c->env->dp.skel->maps.flows), &k, v) == 0;
-}
-
-static bool flow_present(struct conv *c, bool forward)
-{
-	struct flow_val v;
-
-	return flow_entry(c, forward, &v);
-}
-
-/* Both entries of the flow are gone. */
-static void assert_retired(struct conv *c)
-{
-	assert_false(flow_present(c, true));
-	assert_false(flow_present(c, false));
-}
-
-/* Whether both entries of the flow are there, and marked midstream or not as @want. */
-static void assert_midstream(struct conv *c, bool want)
-{
-	struct flow_val fwd, rev;
-
-	assert_true(flow_entry(c, true, &fwd));
-	assert_true(flow_entry(c, false, &rev));
-	assert_int_equal(!!(fwd.flags & CANARY_FLOW_MIDSTREAM), want);
-	assert_int_equal(!!(rev.flags & CANARY_FLOW_MIDSTREAM), want);
-}
-
-/*
- * The golden reply: the backend's packet, now from the VIP. Forwarded by XDP, it also has the
- * client's MAC and one hop less; TC egress leaves both to the stack.
- */
-static void golden_reply(struct conv *c, __u8 flags, __u32 want_action)
-{
-	struct pkt_spec exp = conv_spec(c, false, flags, NULL);
-	__u8 out[PKT_MAX], want[PKT_MAX];
-	__u32 out_len;
-
-	assert_int_equal(backend_sends(c, flags, NULL, out, &out_len), want_action);
-	assert_int_equal(addr_parse(c->vip, exp.saddr), 0);
-	exp.sport = c->vport;
-	if (!c->local) {
-		memcpy(exp.dmac, mac_client, 6);
-		memcpy(exp.smac, mac_xc0, 6);
-		exp.ttl = 63;
-	}
-	assert_packet_equal(out, out_len, want, pkt_build(&exp, want));
-	assert_true(pkt_csums_ok(out, out_len));
-}
 
 static void v4_tcp_reply_remote(void **state)
 {
@@ -293,7 +131,7 @@ static void rst_after_handshake_is_midflow(void **state)
 	vs = conv_stats(&c);
 	assert_int_equal(vs.rst_refused, 0);
 	assert_int_equal(vs.rst_midflow, 1);
-	assert_false(flow_present(&c, true));
+	assert_false(flow_present(&c));
 }
 
 static void fin_both_ways_retires_on_last_ack(void **state)
@@ -307,12 +145,13 @@ static void fin_both_ways_retires_on_last_ack(void **state)
 	assert_int_equal(conv_stats(&c).flows_closed, 0);
 	backend_says(&c, F_FIN | F_ACK, NULL);
 	assert_int_equal(conv_stats(&c).flows_closed, 1);
-	assert_true(flow_present(&c, true));
+	assert_true(flow_present(&c));
 	assert_int_equal(client_sends(&c, F_ACK, NULL), XDP_REDIRECT);	/* the last ACK goes */
 	assert_retired(&c);
 	/* The same tuple again is a new connection, decided anew. */
 	client_sends(&c, F_SYN, NULL);
-	assert_int_equal(conv_stats(&c).new_flows, 2);
+	assert_int_equal(conv_stats(&c).syns, 2);
+	assert_true(syn_pending(&c));
 }
 
 /* A RST after FIN both ways, from either side, ends a connection closed already. */
@@ -352,7 +191,7 @@ static void stray_fin_after_close_reset_not_refused(void **state)
 	client_sends(&c, F_FIN | F_ACK, NULL);
 	backend_says(&c, F_FIN | F_ACK, NULL);
 	client_sends(&c, F_RST, NULL);
-	assert_false(flow_present(&c, true));
+	assert_false(flow_present(&c));
 	closed = conv_stats(&c).flows_closed;
 
 	assert_int_equal(client_sends(&c, F_FIN | F_ACK, NULL), XDP_REDIRECT);
@@ -361,7 +200,8 @@ static void stray_fin_after_close_reset_not_refused(void **state)
 	vs = conv_stats(&c);
 	assert_int_equal(vs.rst_refused, 0);
 	assert_int_equal(vs.rst_midflow, 0);
-	assert_int_equal(vs.new_flows, 2);	/* the stray was decided, and counted */
+	assert_int_equal(vs.new_flows, 1);	/* the stray was decided, and counted apart */
+	assert_int_equal(vs.midstream, 1);
 	assert_int_equal(vs.flows_closed, closed + 1);
 	assert_int_equal(hist_count(&c, CANARY_HIST_HANDSHAKE), 1);
 	assert_retired(&c);
@@ -402,11 +242,15 @@ static void syn_after_stray_is_new_connection(void **state)
 
 	conv_start(&c, *state, 0);
 	client_sends(&c, F_FIN | F_ACK, NULL);
+	assert_midstream(&c, true);
 	assert_int_equal(client_sends(&c, F_SYN, NULL), XDP_REDIRECT);
-	assert_midstream(&c, false);
-	assert_int_equal(conv_stats(&c).new_flows, 2);
+	assert_false(flow_present(&c));
+	assert_true(syn_pending(&c));
+	vs = conv_stats(&c);
+	assert_int_equal(vs.midstream + vs.syns, 2);
 	golden_reply(&c, F_RST | F_ACK, XDP_REDIRECT);
 	vs = conv_stats(&c);
+	assert_int_equal(vs.new_flows, 1);	/* refused: a connection, and its error */
 	assert_int_equal(vs.rst_refused, 1);
 	assert_int_equal(vs.rst_midflow, 0);
 	assert_int_equal(vs.flows_closed, 1);
@@ -568,7 +412,7 @@ static void icmp_forgeries_not_counted(struct conv *c, struct dp_env *env, const
 	const struct icmp_err path = { router, v6 ? 1 : 3, v6 ? 3 : 1 };
 
 	conv_start(c, env, 0);
-	client_sends(c, F_SYN, NULL);
+	conv_handshake(c);
 	for (size_t i = 0; i < sizeof(forged) / sizeof(forged[0]); i++)
 		if ((forged[i].type == 3) != v6)
 			assert_int_equal(icmp_error_sent(c, &forged[i]), 0);
@@ -629,7 +473,10 @@ static void too_big_rewritten(struct conv *c, struct dp_env *env, __u8 type, __u
 	__u32 out_len;
 
 	conv_start(c, env, 0);
-	client_sends(c, F_SYN, NULL);
+	if (c->proto == IPPROTO_TCP)
+		conv_handshake(c);
+	else
+		client_sends(c, 0, NULL);
 	sent = conv_spec(c, true, F_PSH | F_ACK, c->proto == IPPROTO_TCP ? req : "query");
 	forwarded = sent;
 	assert_int_equal(addr_parse(c->backend, forwarded.daddr), 0);
@@ -703,15 +550,15 @@ static void v4_backend_packets_forged_from_the_client_side(void **state)
 			  .backend = "192.0.2.10", 40016, 80, 8080, IPPROTO_TCP };
 	struct pkt_spec rst, quoted;
 	__u8 in[PKT_MAX], out[PKT_MAX];
-	struct flow_val rev;
+	struct syn_entry se;
 	struct dp_stats ds;
 	__u32 out_len;
 	size_t len;
 
 	conv_start(&c, *state, 0);
 	client_sends(&c, F_SYN, NULL);
-	assert_true(flow_entry(&c, false, &rev));
-	assert_int_equal(rev.be_ifindex, c.env->if_backend);
+	assert_true(syn_entry_of(&c, &se));
+	assert_int_equal(se.fv.be_ifindex, c.env->if_backend);
 	rst = conv_spec(&c, false, F_RST | F_ACK, NULL);
 	len = pkt_build(&rst, in);
 	assert_int_equal(env_run_from(c.env, c.env->if_client, in, len, out, &out_len), XDP_PASS);
@@ -726,7 +573,7 @@ static void v4_backend_packets_forged_from_the_client_side(void **state)
 	assert_int_equal(stats_passed(&c.env->dp, CANARY_DP_REPLY_WRONG_SIDE, &ds), 0);
 	assert_int_equal(ds.packets, 2);
 	/* The flow is untouched: the real backend's RST, by its own side, still counts. */
-	assert_true(flow_present(&c, true));
+	assert_true(syn_pending(&c));
 	backend_says(&c, F_RST | F_ACK, NULL);
 	assert_int_equal(conv_stats(&c).rst_refused, 1);
 	assert_retired(&c);
@@ -779,7 +626,7 @@ static void midstream_flow_no_syn_timeout(void **state)
 	client_sends(&c, F_RST, NULL);
 	assert_int_equal(conv_stats(&c).syn_timeout, 0);
 	assert_int_equal(conv_stats(&c).flows_closed, 1);
-	assert_false(flow_present(&c, true));
+	assert_false(flow_present(&c));
 
 	client_sends(&c, F_ACK, NULL);
 	client_sends(&c, F_SYN, NULL);

@@ -105,12 +105,23 @@ static void split_by_weight(void **state)
 	free(canary);
 }
 
-static void send_flows(struct dp_env *env, unsigned int from, unsigned int to, struct verdict *out)
+#define TCP_F_ACK	0x10
+
+/*
+ * Flows @from..@to: @open, each a SYN, then the ACK that completes its handshake (what the
+ * datapath sees of one: the backend's SYN-ACK makes no difference to where the flow goes); else
+ * one more segment of each. @out gets where the last packet went.
+ */
+static void send_flows(struct dp_env *env, unsigned int from, unsigned int to, bool open,
+		       struct verdict *out)
 {
 	struct pkt_spec s;
 
 	for (unsigned int i = from; i < to; i++) {
 		flow_spec(&s, i, true);
+		if (open)
+			env_send(env, &s);
+		s.tcp_flags = TCP_F_ACK;
 		out[i - from] = env_send(env, &s);
 	}
 }
@@ -123,7 +134,7 @@ static void flows_keep_version_and_backend(void **state)
 	unsigned int canaries = 0;
 
 	split_services(env, svc, 5000, CANARY_HASH_FLOW, 4, 4);
-	send_flows(env, 0, 2000, first);
+	send_flows(env, 0, 2000, true, first);
 	for (int i = 0; i < 2000; i++)
 		canaries += is_canary(&first[i]);
 	assert_true(canaries > 800 && canaries < 1200);
@@ -133,10 +144,10 @@ static void flows_keep_version_and_backend(void **state)
 
 		assert_int_equal(svc_set_weight(&env->dp, svc[0].id, weight), 0);
 		assert_int_equal(svc_set_weight(&env->dp, svc[1].id, weight), 0);
-		send_flows(env, 0, 2000, again);
+		send_flows(env, 0, 2000, false, again);
 		assert_memory_equal(first, again, sizeof(first));
 		/* New flows follow the new weight. */
-		send_flows(env, 10000 + step * 2000, 12000 + step * 2000, again);
+		send_flows(env, 10000 + step * 2000, 12000 + step * 2000, true, again);
 		for (int i = 0; i < 2000; i++)
 			assert_int_equal(is_canary(&again[i]), step);
 	}
@@ -175,6 +186,8 @@ static struct verdict send_from(struct dp_env *env, const char *client, const ch
 	struct pkt_spec s;
 
 	pkt_spec_init(&s, client, sport, vip, 80, IPPROTO_TCP);
+	env_send(env, &s);
+	s.tcp_flags = TCP_F_ACK;	/* the handshake completes: a new flow */
 	return env_send(env, &s);
 }
 
@@ -260,7 +273,7 @@ static void adding_backend_moves_a_fifth(void **state)
 }
 
 struct tally {
-	__u64 packets, bytes, flows;
+	__u64 packets, bytes, flows, syns;
 };
 
 static void counters_match_traffic(void **state)
@@ -281,6 +294,7 @@ static void counters_match_traffic(void **state)
 			size_t len;
 
 			flow_spec(&s, i, false);
+			s.tcp_flags = k ? TCP_F_ACK : 0;
 			s.payload_len = (i * 13 + k * 101) % 200;
 			len = pkt_build(&s, in);
 			v = env_send(env, &s);
@@ -289,7 +303,8 @@ static void counters_match_traffic(void **state)
 			assert_true(slot >= 0 && slot < 3);
 			want[ver][slot].packets++;
 			want[ver][slot].bytes += len;
-			want[ver][slot].flows += k == 0;
+			want[ver][slot].flows += k == 1;	/* a SYN alone is no new flow */
+			want[ver][slot].syns += k == 0;
 		}
 	}
 	for (int ver = 0; ver < 2; ver++) {
@@ -303,11 +318,13 @@ static void counters_match_traffic(void **state)
 			sum.packets += bs.packets;
 			sum.bytes += bs.bytes;
 			sum.flows += bs.new_flows;
+			sum.syns += want[ver][slot].syns;
 		}
 		assert_int_equal(stats_ver(&env->dp, SVC_ID, ver, &vs), 0);
 		assert_int_equal(vs.packets, sum.packets);
 		assert_int_equal(vs.bytes, sum.bytes);
 		assert_int_equal(vs.new_flows, sum.flows);
+		assert_int_equal(vs.syns, sum.syns);
 		assert_true(sum.packets > 0);
 	}
 }
@@ -319,18 +336,18 @@ static void hard_rollback_redecides_canary_flows(void **state)
 	struct test_svc svc[2];
 
 	split_services(env, svc, 5000, CANARY_HASH_FLOW, 4, 4);
-	send_flows(env, 0, 1000, first);
+	send_flows(env, 0, 1000, true, first);
 
 	/* A plain weight change leaves canary flows where they are... */
 	for (int i = 0; i < 2; i++)
 		assert_int_equal(svc_set_weight(&env->dp, svc[i].id, 0), 0);
-	send_flows(env, 0, 1000, again);
+	send_flows(env, 0, 1000, false, again);
 	assert_memory_equal(first, again, sizeof(first));
 
 	/* ...a hard rollback moves them, and only them. */
 	for (int i = 0; i < 2; i++)
 		assert_int_equal(svc_rollback_hard(&env->dp, svc[i].id, 0), 0);
-	send_flows(env, 0, 1000, again);
+	send_flows(env, 0, 1000, false, again);
 	for (int i = 0; i < 1000; i++) {
 		assert_false(is_canary(&again[i]));
 		if (!is_canary(&first[i]))

@@ -137,6 +137,9 @@ int svc_put(struct canary_dp *dp, const struct svc_key *key, __u32 id,
 	if (id >= CANARY_MAX_SVC || !state_valid(st))
 		return -EINVAL;
 	live.flags |= CANARY_SVC_F_ACTIVE;
+	/* Before the service: its replies find their flows through the VIP. */
+	if (bpf_map_update_elem(map_fd(dp->skel->maps.svc_vip), &id, key, BPF_ANY))
+		return -errno;
 	prev = __atomic_exchange_n(&dp->state_words[id], state_to_word(&live), __ATOMIC_ACQ_REL);
 	if (bpf_map_update_elem(map_fd(dp->skel->maps.svc), key, &val, BPF_ANY)) {
 		int ret = -errno;
@@ -258,6 +261,56 @@ static void be_filter_add(struct canary_dp *dp, const struct backend *be, unsign
 	}
 }
 
+static bool svc_active(struct canary_dp *dp, __u32 id)
+{
+	struct svc_state st;
+
+	return id < CANARY_MAX_SVC && !svc_state_read(dp, id, &st) &&
+	       (st.flags & CANARY_SVC_F_ACTIVE);
+}
+
+/* Adds @id to what @v lists; a full list first drops the ids of retired services. */
+static int be_svc_list_add(struct canary_dp *dp, struct be_svc_val *v, __u32 id)
+{
+	unsigned int kept = 0;
+
+	for (unsigned int i = 0; i < v->count; i++)
+		if (v->id[i] == id)
+			return 0;
+	if (v->count == CANARY_BE_SVC_MAX) {
+		for (unsigned int i = 0; i < v->count; i++)
+			if (svc_active(dp, v->id[i]))
+				v->id[kept++] = v->id[i];
+		v->count = kept;
+	}
+	if (v->count == CANARY_BE_SVC_MAX)
+		return -ENOSPC;
+	v->id[v->count++] = id;
+	return 1;
+}
+
+/* Lets replies from these backends find the flows of service @id (see be_svc in the ABI). */
+static int be_svc_add(struct canary_dp *dp, __u32 id, const struct backend *be, unsigned int n)
+{
+	int fd = map_fd(dp->skel->maps.be_svc);
+
+	for (unsigned int i = 0; i < n; i++) {
+		struct be_svc_key key = { .port = be[i].port };
+		struct be_svc_val val = { 0 };
+		int ret;
+
+		memcpy(key.addr, be[i].addr, 16);
+		if (bpf_map_lookup_elem(fd, &key, &val) && errno != ENOENT)
+			return -errno;
+		ret = be_svc_list_add(dp, &val, id);
+		if (ret < 0)
+			return ret;
+		if (ret && bpf_map_update_elem(fd, &key, &val, BPF_ANY))
+			return -errno;
+	}
+	return 0;
+}
+
 static bool any_live(const bool *live, unsigned int n)
 {
 	for (unsigned int i = 0; i < n; i++)
@@ -282,6 +335,9 @@ int pool_publish_live(struct canary_dp *dp, __u32 svc_id, __u8 version, const st
 	 * Before the pool: a reply must never beat its filter bit. Down backends too: the flows
 	 * pinned to them still get their replies rewritten.
 	 */
+	ret = be_svc_add(dp, svc_id, be, n);
+	if (ret)
+		goto out;
 	be_filter_add(dp, be, n);
 	if (any_live(live, n)) {
 		pool->count = n;

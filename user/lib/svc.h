@@ -55,7 +55,8 @@ int svc_set_mode(struct canary_dp *dp, __u32 id, __u8 mode, bool http);
 /*
  * Publishes a version's pool: @n backends (0..CANARY_MAX_BACKENDS; backend i is slot i) and their
  * Maglev table, in a new inner map swapped in at once. When this returns, no packet is still being
- * decided with the old pool.
+ * decided with the old pool. -ENOSPC: a backend is in the pools of CANARY_BE_SVC_MAX other
+ * active services already.
  */
 int pool_publish(struct canary_dp *dp, __u32 svc_id, __u8 version, const struct backend *be,
 		 unsigned int n);

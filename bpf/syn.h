@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The SYN cache: TCP connections between their SYN and the client's ACK of the SYN-ACK. Their
+ * decision waits in a direct-mapped array shared by every CPU rather than in flows, so a flood
+ * of spoofed SYNs, which never complete a handshake, only ever displaces other unfinished
+ * handshakes. Reading a slot costs one array lookup and two hashes; writing it, no allocation
+ * and no lock.
+ */
+#ifndef XDP_CANARY_SYN_H
+#define XDP_CANARY_SYN_H
+
+#include "canary_abi.h"
+#include "canary_hash.h"
+#include "config.h"
+#include "maps.h"
+#include "svc.h"
+
+/* Everything of the entry but its flags, which change in place. */
+static __always_inline __u32 syn_check_of(__u32 h, const struct flow_val *fv)
+{
+	h = canary_hash_addr(h, fv->nat_addr);
+	h = canary_hash_mix(h, (__u32)fv->nat_port << 16 | (__u32)fv->version << 8 | fv->be_slot);
+	h = canary_hash_mix(h, fv->svc_id);
+	h = canary_hash_mix(h, fv->gen);
+	h = canary_hash_mix(h, fv->be_ifindex);
+	h = canary_hash_mix(h, (__u32)fv->syn_ns);
+	h = canary_hash_mix(h, fv->syn_ns >> 32);
+	return canary_hash_final(h, 21);
+}
+
+static __always_inline bool flow_key_equal(const struct flow_key *a, const struct flow_key *b)
+{
+	const __u32 *x = (const __u32 *)a, *y = (const __u32 *)b;
+	__u32 diff = 0;
+
+#pragma unroll
+	for (int i = 0; i < (int)(sizeof(*a) / 4); i++)
+		diff |= x[i] ^ y[i];
+	return !diff;
+}
+
+/*
+ * The unfinished handshake of @k, or NULL. *@fv gets a copy of its decision, taken before the
+ * check: what the caller acts on is what was checked.
+ */
+static __always_inline struct syn_entry *syn_find(const struct flow_key *k, struct flow_val *fv)
+{
+	__u32 h = canary_syn_key_hash(k), slot = canary_syn_slot(h);
+	struct syn_entry *e = bpf_map_lookup_elem(&syn_cache, &slot);
+	__u32 check;
+
+	if (!e || !flow_key_equal(&e->key, k))
+		return NULL;
+	check = e->check;
+	*fv = e->fv;
+	return syn_check_of(h, fv) == check ? e : NULL;
+}
+
+/*
+ * Keeps a new SYN's decision. A slot still holding another handshake, younger than the SYN
+ * timeout, is counted as displaced: under a SYN flood that is where the flood shows.
+ */
+static __always_inline void syn_store(const struct flow_key *k, const struct flow_val *fv,
+				      __u64 bytes)
+{
+	__u32 h = canary_syn_key_hash(k), slot = canary_syn_slot(h);
+	struct syn_entry *e = bpf_map_lookup_elem(&syn_cache, &slot);
+
+	if (!e)
+		return;
+	if (e->key.proto && fv->syn_ns - e->fv.syn_ns < cfg_syn_timeout_ns)
+		count_passed(CANARY_DP_SYN_DISPLACED, bytes);
+	e->check = ~syn_check_of(h, fv);	/* a reader in between sees no entry */
+	e->key = *k;
+	e->fv = *fv;
+	e->check = syn_check_of(h, fv);
+}
+
+/* The handshake is over (completed, or ended by a RST): the slot is free. */
+static __always_inline void syn_clear(struct syn_entry *e)
+{
+	e->key.proto = 0;
+}
+
+#endif /* XDP_CANARY_SYN_H */
