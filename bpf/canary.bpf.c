@@ -90,6 +90,7 @@ struct fwd_plan {
 	struct flow_val *fv;	/* the flow: a copy of its entry, or a decision (conn_room) */
 	struct ver_stats *vs;
 	enum fwd_after after;
+	__u32 syn_hash;		/* AFTER_SYN: the key's SYN cache hash */
 };
 
 /* A packet of a connection in flows (@fe). */
@@ -199,7 +200,8 @@ static __always_inline int plan_tcp_unknown(struct pkt *p, struct fwd_plan *pl)
 	struct syn_entry *se;
 
 	pl->after = AFTER_NOTHING;
-	se = syn_find(&p->key, pl->fv);
+	pl->syn_hash = canary_syn_key_hash(&p->key);
+	se = syn_find(&p->key, pl->syn_hash, pl->fv);
 	if (!se) {
 		if ((fl & (TCP_SYN | TCP_ACK)) == TCP_SYN)
 			return plan_syn(p, pl);
@@ -278,7 +280,7 @@ static __always_inline int fwd_planned(struct xdp_md *ctx, struct pkt *p, struct
 	case AFTER_SYN:
 		pl->fv->be_ifindex = egress;
 		pl->fv->syn_ns = bpf_ktime_get_ns();
-		syn_store(&p->key, pl->fv, bytes);
+		syn_store(&p->key, pl->syn_hash, pl->fv, bytes);
 		break;
 	case AFTER_OPEN:
 		pl->fv->be_ifindex = egress;

@@ -263,33 +263,28 @@ static __always_inline bool conn_backend_is(const struct flow_val *fv, const str
 	       fv->nat_port == rk->sport;
 }
 
-/* Whether the reply @rk belongs to a connection to service @id; fills @c if so. */
-static __always_inline bool reply_of_svc(const struct flow_key *rk, __u32 id,
-					 struct conn_ref *c)
+/* The forward key a reply @rk would have if it answered for service @id's VIP. */
+static __always_inline bool reply_key_of_svc(const struct flow_key *rk, __u32 id,
+					     struct flow_key *fk)
 {
 	struct svc_key *vip = bpf_map_lookup_elem(&svc_vip, &id);
 
 	if (!vip || vip->proto != rk->proto)
 		return false;
-	__builtin_memcpy(c->fk->src, rk->dst, 16);
-	__builtin_memcpy(c->fk->dst, vip->addr, 16);
-	c->fk->sport = rk->dport;
-	c->fk->dport = vip->port;
-	c->fk->proto = rk->proto;
-	__builtin_memset(c->fk->pad, 0, sizeof(c->fk->pad));
-	c->se = NULL;
-	c->fe = bpf_map_lookup_elem(&flows, c->fk);
-	if (c->fe)
-		return conn_backend_is(c->fe, rk);
-	if (rk->proto != IPPROTO_TCP)
-		return false;
-	c->se = syn_find(c->fk, c->fv);
-	return c->se && conn_backend_is(c->fv, rk);
+	__builtin_memcpy(fk->src, rk->dst, 16);
+	__builtin_memcpy(fk->dst, vip->addr, 16);
+	fk->sport = rk->dport;
+	fk->dport = vip->port;
+	fk->proto = rk->proto;
+	__builtin_memset(fk->pad, 0, sizeof(fk->pad));
+	return true;
 }
 
 /*
  * The connection a reply (backend to client, @rk) belongs to. The backend's services (be_svc)
- * give the VIPs it answers for; each gives a forward key to look up.
+ * give the VIPs it answers for; each gives a forward key to look up: in flows first, for every
+ * one of them (almost every reply is an established connection's), then in the SYN cache.
+ * Loops, not unrolled: most backends have one service, and the program stays short.
  */
 static __always_inline bool reply_find(const struct flow_key *rk, struct conn_ref *c)
 {
@@ -300,12 +295,28 @@ static __always_inline bool reply_find(const struct flow_key *rk, struct conn_re
 	bv = bpf_map_lookup_elem(&be_svc, &bk);
 	if (!bv)
 		return false;
-	for (int i = 0; i < CANARY_BE_SVC_MAX; i++) {
-		if (i >= bv->count)
-			return false;
-		if (reply_of_svc(rk, bv->id[i], c))
+	c->fe = NULL;
+	c->se = NULL;
+#pragma clang loop unroll(disable)
+	for (int i = 0; i < CANARY_BE_SVC_MAX && i < bv->count; i++) {
+		if (!reply_key_of_svc(rk, bv->id[i], c->fk))
+			continue;
+		c->fe = bpf_map_lookup_elem(&flows, c->fk);
+		if (c->fe && conn_backend_is(c->fe, rk))
 			return true;
 	}
+	c->fe = NULL;
+	if (rk->proto != IPPROTO_TCP)
+		return false;
+#pragma clang loop unroll(disable)
+	for (int i = 0; i < CANARY_BE_SVC_MAX && i < bv->count; i++) {
+		if (!reply_key_of_svc(rk, bv->id[i], c->fk))
+			continue;
+		c->se = syn_find(c->fk, canary_syn_key_hash(c->fk), c->fv);
+		if (c->se && conn_backend_is(c->fv, rk))
+			return true;
+	}
+	c->se = NULL;
 	return false;
 }
 

@@ -40,12 +40,14 @@ static __always_inline bool flow_key_equal(const struct flow_key *a, const struc
 }
 
 /*
- * The unfinished handshake of @k, or NULL. *@fv gets a copy of its decision, taken before the
+ * The unfinished handshake of @k, or NULL; @h is canary_syn_key_hash(@k), computed once for a
+ * lookup and the store that may follow. *@fv gets a copy of the decision, taken before the
  * check: what the caller acts on is what was checked.
  */
-static __always_inline struct syn_entry *syn_find(const struct flow_key *k, struct flow_val *fv)
+static __always_inline struct syn_entry *syn_find(const struct flow_key *k, __u32 h,
+						  struct flow_val *fv)
 {
-	__u32 h = canary_syn_key_hash(k), slot = canary_syn_slot(h);
+	__u32 slot = canary_syn_slot(h);
 	struct syn_entry *e = bpf_map_lookup_elem(&syn_cache, &slot);
 	__u32 check;
 
@@ -60,20 +62,20 @@ static __always_inline struct syn_entry *syn_find(const struct flow_key *k, stru
  * Keeps a new SYN's decision. A slot still holding another handshake, younger than the SYN
  * timeout, is counted as displaced: under a SYN flood that is where the flood shows.
  */
-static __always_inline void syn_store(const struct flow_key *k, const struct flow_val *fv,
-				      __u64 bytes)
+static __always_inline void syn_store(const struct flow_key *k, __u32 h,
+				      const struct flow_val *fv, __u64 bytes)
 {
-	__u32 h = canary_syn_key_hash(k), slot = canary_syn_slot(h);
+	__u32 slot = canary_syn_slot(h), check = syn_check_of(h, fv);
 	struct syn_entry *e = bpf_map_lookup_elem(&syn_cache, &slot);
 
 	if (!e)
 		return;
 	if (e->key.proto && fv->syn_ns - e->fv.syn_ns < cfg_syn_timeout_ns)
 		count_passed(CANARY_DP_SYN_DISPLACED, bytes);
-	e->check = ~syn_check_of(h, fv);	/* a reader in between sees no entry */
+	e->check = ~check;	/* a reader in between sees no entry */
 	e->key = *k;
 	e->fv = *fv;
-	e->check = syn_check_of(h, fv);
+	e->check = check;
 }
 
 /* The handshake is over (completed, or ended by a RST): the slot is free. */

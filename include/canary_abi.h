@@ -207,7 +207,7 @@ struct syn_entry {
  * replies: the reply's source is the backend, and each id's VIP (svc_vip) gives a forward key to
  * try. Written before the pool that has the backend is published.
  */
-#define CANARY_BE_SVC_MAX	4
+#define CANARY_BE_SVC_MAX	8
 
 struct be_svc_key {
 	__u8 addr[16];

@@ -78,11 +78,11 @@ static void report(const char *const *names, double rounds[][ROUNDS], int rows)
 {
 	double base = bench_median(rounds[0], ROUNDS);
 
-	printf("  %-40s %8s     %6s  %10s\n", "", "ns/pkt", "ratio", "vs bare");
+	printf("  %-52s %8s     %6s  %10s\n", "", "ns/pkt", "ratio", "vs bare");
 	for (int i = 0; i < rows; i++) {
 		double ns = bench_median(rounds[i], ROUNDS);
 
-		printf("  %-40s %8.1f ns  %5.2fx  %+7.1f ns\n", names[i], ns, ns / base, ns - base);
+		printf("  %-52s %8.1f ns  %5.2fx  %+7.1f ns\n", names[i], ns, ns / base, ns - base);
 	}
 }
 
@@ -130,10 +130,11 @@ static double single_pass(int prog_fd, __u32 ifindex, const char *vip, __u8 tcp_
 static void single_mode(struct bench *b)
 {
 	static const char *const names[] = { "bare XDP_PASS",
-					     "splitter, new flow, XDP_TX to backend",
+					     "splitter, new connection's SYN, XDP_TX to backend",
+					     "splitter, its ACK (moves into flows), XDP_TX",
 					     "splitter, pinned flow, XDP_TX to backend" };
 	int fwd = canary_dp_prog_fd(&b->dp), bfd = bpf_program__fd(b->bare->progs.xdp_bare);
-	double ns[3][ROUNDS];
+	double ns[4][ROUNDS];
 	char vip[32];
 
 	for (int r = 0; r < ROUNDS; r++) {
@@ -143,23 +144,30 @@ static void single_mode(struct bench *b)
 		ns[0][r] = single_pass(bfd, b->ifindex, vip, TCP_ACK);
 		ns[1][r] = single_pass(fwd, b->ifindex, vip, TCP_SYN);
 		ns[2][r] = single_pass(fwd, b->ifindex, vip, TCP_ACK);
+		ns[3][r] = single_pass(fwd, b->ifindex, vip, TCP_ACK);
 	}
 	printf("single-run mode: %d distinct 64-byte packets a round, one run each, median of %d "
 	       "rounds\n(each figure includes the kernel's own clock read: read the difference)\n",
 	       SINGLE_FLOWS, ROUNDS);
-	report(names, ns, 3);
+	report(names, ns, 4);
 }
 
-/* One packet of a conversation between client 198.18.0.1:1000 and a VIP's backend. */
-static size_t conv_pkt(__u8 *buf, const char *vip, bool from_client, __u8 flags,
+/* A VIP of the reply bench, and the port of its backend 198.51.100.50. */
+struct reply_svc {
+	const char *vip;
+	__u16 port;
+};
+
+/* One packet of a conversation between client 198.18.0.1:1000 and @rs's backend. */
+static size_t conv_pkt(__u8 *buf, const struct reply_svc *rs, bool from_client, __u8 flags,
 		       const char *payload)
 {
 	struct pkt_spec s;
 
 	if (from_client)
-		pkt_spec_init(&s, "198.18.0.1", 1000, vip, 80, IPPROTO_TCP);
+		pkt_spec_init(&s, "198.18.0.1", 1000, rs->vip, 80, IPPROTO_TCP);
 	else
-		pkt_spec_init(&s, "198.51.100.50", 8080, "198.18.0.1", 1000, IPPROTO_TCP);
+		pkt_spec_init(&s, "198.51.100.50", rs->port, "198.18.0.1", 1000, IPPROTO_TCP);
 	s.tcp_flags = flags;
 	s.payload = payload;
 	s.payload_len = strlen(payload);
@@ -170,14 +178,14 @@ static size_t conv_pkt(__u8 *buf, const char *vip, bool from_client, __u8 flags,
  * The mean ns of a backend's response segment through @prog_fd, each one after a request
  * segment from the client (not timed), so that each is the first segment of a response.
  */
-static double response_pass(struct bench *b, int prog_fd, const char *vip)
+static double response_pass(struct bench *b, int prog_fd, const struct reply_svc *rs)
 {
 	static const char req[] = "GET / HTTP/1.1\r\nHost: bench\r\n\r\n";
 	static const char resp[] = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
 	int fwd = canary_dp_prog_fd(&b->dp);
 	__u8 q[PKT_MAX], a[PKT_MAX];
-	size_t qlen = conv_pkt(q, vip, true, TCP_PSH_ACK, req);
-	size_t alen = conv_pkt(a, vip, false, TCP_PSH_ACK, resp);
+	size_t qlen = conv_pkt(q, rs, true, TCP_PSH_ACK, req);
+	size_t alen = conv_pkt(a, rs, false, TCP_PSH_ACK, resp);
 	double sum = 0;
 
 	for (unsigned int i = 0; i < SINGLE_FLOWS; i++) {
@@ -187,27 +195,37 @@ static double response_pass(struct bench *b, int prog_fd, const char *vip)
 	return sum / SINGLE_FLOWS;
 }
 
+/*
+ * A reply finds its connection through the services of its backend: one, as usual, or (the
+ * last row) the last of the six services whose pools have 198.51.100.50:8080, each of the
+ * others one flow lookup more.
+ */
 static void reply_mode(struct bench *b)
 {
 	static const char *const names[] = { "bare XDP_PASS", "reply, plain TCP service",
-					     "reply, http service (status line read)" };
+					     "reply, http service (status line read)",
+					     "reply, backend in 6 services' pools" };
+	static const struct reply_svc rs[] = { { "198.51.100.120", 8081 },
+					       { "198.51.100.121", 8082 },
+					       { "198.51.100.122", 8080 } };
 	int fwd = canary_dp_prog_fd(&b->dp), bfd = bpf_program__fd(b->bare->progs.xdp_bare);
-	double ns[3][ROUNDS];
+	double ns[4][ROUNDS];
 	__u8 pkt[PKT_MAX];
 
-	service(b, "198.51.100.120", 30, "198.51.100.50", 8080);
-	service_flags(b, "198.51.100.121", 31, "198.51.100.50", 8080, CANARY_SVC_F_HTTP);
-	bench_run_ns(fwd, b->ifindex, pkt, conv_pkt(pkt, "198.51.100.120", true, TCP_SYN, ""), 1);
-	bench_run_ns(fwd, b->ifindex, pkt, conv_pkt(pkt, "198.51.100.121", true, TCP_SYN, ""), 1);
+	service(b, rs[0].vip, 30, "198.51.100.50", rs[0].port);
+	service_flags(b, rs[1].vip, 31, "198.51.100.50", rs[1].port, CANARY_SVC_F_HTTP);
+	service(b, rs[2].vip, 32, "198.51.100.50", rs[2].port);
+	for (int i = 0; i < 3; i++)
+		bench_run_ns(fwd, b->ifindex, pkt, conv_pkt(pkt, &rs[i], true, TCP_SYN, ""), 1);
 	for (int r = 0; r < ROUNDS; r++) {
-		ns[0][r] = response_pass(b, bfd, "198.51.100.120");
-		ns[1][r] = response_pass(b, fwd, "198.51.100.120");
-		ns[2][r] = response_pass(b, fwd, "198.51.100.121");
+		ns[0][r] = response_pass(b, bfd, &rs[0]);
+		for (int i = 0; i < 3; i++)
+			ns[i + 1][r] = response_pass(b, fwd, &rs[i]);
 	}
 	printf("reply path, single-run mode: %d response segments a round (each after a request),\n"
 	       "rewritten to the VIP and sent by XDP_TX to the client, median of %d rounds\n",
 	       SINGLE_FLOWS, ROUNDS);
-	report(names, ns, 3);
+	report(names, ns, 4);
 }
 
 static void usage(FILE *out)

@@ -16,13 +16,18 @@
 #define PPS_IP_CHECK	24	/* offsets into the frame */
 #define PPS_SADDR_LO	28
 #define PPS_SPORT	34
+#define PPS_TCP_FLAGS	46	/* the 16-bit word of data offset and flags */
 #define PPS_TCP_CHECK	50
+#define TCP_SYN		0x02
+#define TCP_RST		0x04
+#define TCP_ACK		0x10
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /* Set by the bench before load: the template's header and what varies from frame to frame. */
 const volatile __u8 tmpl[PPS_HDR_LEN];
 const volatile __u32 flows;	/* 0: every frame a new flow; else cycle through this many */
+const volatile bool lifecycle;	/* new flows three frames each: SYN, ACK, RST (flows 0 only) */
 
 __u64 sent;	/* frames the generator built */
 __u64 sunk;	/* frames that reached the sink */
@@ -53,10 +58,10 @@ int pps_gen(struct xdp_md *ctx)
 {
 	__u8 *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
 	__u64 seq = __sync_fetch_and_add(&sent, 1);
-	__u32 idx = flows ? seq % flows : seq;
+	__u32 idx = flows ? seq % flows : lifecycle ? seq / 3 : seq;
 	/* Flow idx: the source address's low 16 bits and the source port, template plus idx. */
 	__u16 lo = bpf_htons((__u16)idx), port = bpf_htons(1024 + (__u16)(idx >> 16));
-	__u16 ip_check, tcp_check;
+	__u16 ip_check, tcp_check, flags_word = tmpl16(PPS_TCP_FLAGS);
 
 	if (data + PPS_HDR_LEN > end)
 		return XDP_ABORTED;
@@ -65,6 +70,14 @@ int pps_gen(struct xdp_md *ctx)
 	ip_check = csum_replace(tmpl16(PPS_IP_CHECK), tmpl16(PPS_SADDR_LO), lo);
 	tcp_check = csum_replace(tmpl16(PPS_TCP_CHECK), tmpl16(PPS_SADDR_LO), lo);
 	tcp_check = csum_replace(tcp_check, tmpl16(PPS_SPORT), port);
+	if (lifecycle) {
+		__u32 phase = seq % 3;
+		__u8 fl = phase == 0 ? TCP_SYN : phase == 1 ? TCP_ACK : TCP_RST | TCP_ACK;
+		__u16 word = (flags_word & 0xff) | (__u16)fl << 8;
+
+		tcp_check = csum_replace(tcp_check, flags_word, word);
+		put16(data + PPS_TCP_FLAGS, word);
+	}
 	put16(data + PPS_SADDR_LO, lo);
 	put16(data + PPS_SPORT, port);
 	put16(data + PPS_IP_CHECK, ip_check);

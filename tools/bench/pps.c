@@ -60,6 +60,7 @@ struct scenario {
 	const char *dst;
 	bool fresh;		/* a new flow every frame; else o->flows flows, each opened by a
 				 * SYN before the run, then sent ACKs */
+	bool lifecycle;		/* fresh flows of three frames: SYN, ACK, RST */
 };
 
 struct result {
@@ -78,11 +79,14 @@ static const struct scenario scenarios[] = {
 	{ "reflect", "XDP_TX reflector (the floor)", FWD_REFLECT, VIP, false },
 	{ "fib", "FIB lookup + redirect floor", FWD_FIB, VIP, false },
 	{ "pinned", "xdp-canary, pinned flows", FWD_CANARY, VIP, false },
-	{ "new", "xdp-canary, a new flow every frame", FWD_CANARY, VIP, true },
+	{ "new", "xdp-canary, a new flow (SYN) every frame", FWD_CANARY, VIP, true },
+	{ "conn", "xdp-canary, connections: SYN, ACK, RST", FWD_CANARY, VIP,
+	  true, true },
 	{ "other", "xdp-canary, not a service (stack forwards)", FWD_CANARY, OTHER_DST, false },
 	{ "stack", "XDP_PASS, the stack forwards", FWD_PASS, OTHER_DST, false },
 	{ "nft-pinned", "nftables DNAT, established flows", FWD_NFT, VIP, false },
-	{ "nft-new", "nftables DNAT, a new flow every frame", FWD_NFT, VIP, true },
+	{ "nft-new", "nftables DNAT, a new flow (SYN) every frame", FWD_NFT, VIP, true },
+	{ "nft-conn", "nftables DNAT, connections: SYN, ACK, RST", FWD_NFT, VIP, true, true },
 };
 #define NSCEN (sizeof(scenarios) / sizeof(scenarios[0]))
 
@@ -213,8 +217,12 @@ static double task_cpu_ns(pid_t pid)
 	return ns;
 }
 
-/* A generator and sink object whose template is a frame of @s with @tcp_flags. */
-static struct pps *gen_open(const struct scenario *s, __u32 flows, __u8 tcp_flags)
+/*
+ * A generator and sink object whose template is a frame of @s with @tcp_flags (with
+ * @lifecycle, the flags of each flow's three frames instead).
+ */
+static struct pps *gen_open(const struct scenario *s, __u32 flows, __u8 tcp_flags,
+			    bool lifecycle)
 {
 	__u8 frame[PKT_MAX];
 	struct pkt_spec spec;
@@ -232,6 +240,7 @@ static struct pps *gen_open(const struct scenario *s, __u32 flows, __u8 tcp_flag
 	}
 	memcpy((void *)g->rodata->tmpl, frame, sizeof(g->rodata->tmpl));
 	g->rodata->flows = flows;
+	g->rodata->lifecycle = lifecycle;
 	if (pps__load(g)) {
 		pps__destroy(g);
 		return NULL;
@@ -399,7 +408,7 @@ static int measure(const struct scenario *s, const struct opts *o, struct result
 		goto out;
 	gen_if = if_nametoindex(GEN_IF);
 	fwd_if = if_nametoindex(FWD_IF);
-	g = gen_open(s, flows, s->fresh ? TCP_SYN : TCP_ACK);
+	g = gen_open(s, flows, s->fresh ? TCP_SYN : TCP_ACK, s->lifecycle);
 	if (!g || !gen_if || !fwd_if) {
 		fprintf(stderr, "pps: %s: %s\n", !g ? "load the generator" : "find the veth pair",
 			strerror(errno));
@@ -418,7 +427,7 @@ static int measure(const struct scenario *s, const struct opts *o, struct result
 	    sink_first(sink_napi))
 		goto out;
 	if (!s->fresh) {
-		prime = gen_open(s, flows, TCP_SYN);
+		prime = gen_open(s, flows, TCP_SYN, false);
 		if (!prime || gen_push(prime, gen_if, flows * 4))
 			goto out;
 	}
@@ -477,8 +486,9 @@ static void usage(FILE *out)
 		"  --rounds N    rounds, each scenario once a round, medians reported (default 3)\n"
 		"  --flows N     distinct flows of the pinned scenarios (default 1024)\n"
 		"  --tsv FILE    also write every run to FILE, tab-separated\n"
-		"  --scenarios L only these, comma-separated: reflect,fib,pinned,new,other,stack,\n"
-		"                nft-pinned,nft-new (default all; the first one given is the floor)\n"
+		"  --scenarios L only these, comma-separated: reflect,fib,pinned,new,conn,other,\n"
+		"                stack,nft-pinned,nft-new,nft-conn (default all; the first one given is\n"
+		"                the floor)\n"
 		"Runs as root in namespaces of its own; needs 2 CPUs to keep the generator off the\n"
 		"forwarder's core.\n");
 }

@@ -3,8 +3,8 @@
  * How the forward path's cost moves with the size of what it looks things up in: the flow
  * table (1 k, 100 k, 1 M flows), the number of services (1, 16, 256) and of backends a pool
  * (1, 8, 64). One axis moves at a time from a middle point; each point gets a datapath of its
- * own, filled by the program itself (a SYN a flow), then timed on pinned flows picked at random
- * across the table and on flows it has never seen.
+ * own, filled by the program itself (a SYN and its ACK a flow), then timed on pinned flows
+ * picked at random across the table and on SYNs of flows it has never seen.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,8 +102,10 @@ static int point_run(const struct point *p, const struct scaling_opts *o, __u32 
 	if (point_open(&dp, p))
 		return -1;
 	fd = canary_dp_prog_fd(&dp);
-	for (unsigned int i = 0; i < p->flows; i++)
+	for (unsigned int i = 0; i < p->flows; i++) {	/* each a SYN, then its ACK */
 		bench_run_ns(fd, ifindex, pkt, flow_pkt(p, i, TCP_SYN, pkt), 1);
+		bench_run_ns(fd, ifindex, pkt, flow_pkt(p, i, TCP_ACK, pkt), 1);
+	}
 	for (int r = 0; r < o->rounds; r++) {
 		pin_r[r] = point_pass(p, fd, ifindex, o->samples, false, &next_new, &rng);
 		new_r[r] = point_pass(p, fd, ifindex, o->samples, true, &next_new, &rng);
