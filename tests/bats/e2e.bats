@@ -109,12 +109,6 @@ curl_n() {
 	return "$failed"
 }
 
-# Sum over CPUs of one ver_stats field, as an SRE reads it: bpftool on the pinned map.
-ver_stat() {	# VERSION FIELD
-	bpftool -j map lookup pinned "$PIN/ver_stats" key "$1" 0 0 0 |
-		jq "[.formatted.values[].value.$2] | add"
-}
-
 hist_count() {	# VERSION KIND(0 handshake, 1 ttfb)
 	bpftool -j map lookup pinned "$PIN/lat_hist" key $(($1 * 2 + $2)) 0 0 0 |
 		jq '[.formatted.values[].value.count] | add'
@@ -362,11 +356,6 @@ scrape() {
 # One sample's value in a scrape kept in FILE.
 sample() {	# FILE NAME{LABELS}
 	awk -v s="$2" '$1 == s { print $2; found = 1 } END { exit !found }' "$1"
-}
-
-dp_stat() {	# REASON
-	bpftool -j map lookup pinned "$PIN/dp_stats" key "$1" 0 0 0 |
-		jq '[.formatted.values[].value.packets] | add'
 }
 
 dp_stat_is() {	# REASON PACKETS

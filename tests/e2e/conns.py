@@ -1,21 +1,23 @@
 #!/usr/bin/env python3
 """Long-lived connection holder: N keep-alive HTTP/1.1 connections that each keep asking.
 
-usage: conns.py HOST PORT N DURATION_S [--interval S] [--ready FILE] [--out FILE]
+usage: conns.py HOST PORT N DURATION_S [--interval S] [--final] [--ready FILE] [--out FILE]
 
 Opens N TCP connections to HOST:PORT (one thread each) and on each one sends
 "GET / HTTP/1.1" every --interval seconds (default 0.2), reading the whole response
 (status line, headers, Content-Length body) with a 2 s timeout per request. A connection
 that fails is counted, closed and never reopened. Once every connection has its first answer
 (or has failed) it creates the --ready FILE, so that a test moves the weight only then, however
-slow the machine. DURATION_S seconds later (or on SIGTERM/SIGINT) it prints one JSON line to
-stdout, and to FILE if --out is given:
+slow the machine. DURATION_S seconds later (or on SIGTERM/SIGINT) each connection asks once
+more if --final is given (so that connections left idle with a long --interval prove they
+still work), then it prints one JSON line to stdout, and to FILE if --out is given:
 
   {"connections": N, "requests": complete responses (any status),
    "resets": ECONNRESET/EPIPE/unexpected EOF, "errors": anything else (timeouts, failed connects),
+   "moved": connections answered by another backend than their first answer's,
    "statuses": {"200": n, ...}, "bodies": {"stable\\n": n, ...}}
 
-Exit status: 0 if resets == 0 and errors == 0, else 1.
+Exit status: 0 if resets, errors and moved are all 0, else 1.
 """
 import argparse
 import collections
@@ -65,13 +67,14 @@ def main():
     p.add_argument("n", type=int)
     p.add_argument("duration", type=float)
     p.add_argument("--interval", type=float, default=0.2)
+    p.add_argument("--final", action="store_true")
     p.add_argument("--ready")
     p.add_argument("--out")
     a = p.parse_args()
 
     stop = threading.Event()
     lock = threading.Lock()
-    totals = {"requests": 0, "resets": 0, "errors": 0}
+    totals = {"requests": 0, "resets": 0, "errors": 0, "moved": 0}
     statuses, bodies = collections.Counter(), collections.Counter()
     settled = threading.Semaphore(0)    # released once a connection has its first answer or failed
 
@@ -88,19 +91,26 @@ def main():
             settled.release()
             return
         f = sock.makefile("rb")
-        first = True
+        first, last = True, None
         try:
-            while not stop.is_set():
+            while True:
                 sock.sendall(REQUEST)
                 status, body = read_response(f)
                 with lock:
                     totals["requests"] += 1
                     statuses[str(status)] += 1
                     bodies[body] += 1
+                    if last is not None and body != last:
+                        totals["moved"] += 1    # once: last is the new backend's from here
+                last = body
                 if first:
                     settled.release()
                     first = False
+                if stop.is_set():
+                    break
                 stop.wait(a.interval)
+                if stop.is_set() and not a.final:
+                    break
         except (ConnectionResetError, BrokenPipeError, ConnectionAbortedError, UnexpectedEOF) as e:
             print("conns: reset: %s" % e, file=sys.stderr)
             count("resets")
@@ -134,7 +144,7 @@ def main():
     if a.out:
         with open(a.out, "w") as f:
             f.write(line + "\n")
-    sys.exit(0 if result["resets"] == 0 and result["errors"] == 0 else 1)
+    sys.exit(0 if result["resets"] == result["errors"] == result["moved"] == 0 else 1)
 
 
 if __name__ == "__main__":

@@ -181,3 +181,16 @@ agent_reload() {
 ctl() {
 	"$CANARYCTL" -c "$CFG" "$@"
 }
+
+# Sum over CPUs of one ver_stats field of the first service (id 0), as an SRE reads it: bpftool
+# on the pinned map. VERSION 0 is stable, 1 canary.
+ver_stat() {	# VERSION FIELD
+	bpftool -j map lookup pinned "$PIN/ver_stats" key "$1" 0 0 0 |
+		jq "[.formatted.values[].value.$2] | add"
+}
+
+# Packets of one dp_stats reason (enum canary_dp_reason), summed over CPUs.
+dp_stat() {	# REASON
+	bpftool -j map lookup pinned "$PIN/dp_stats" key "$1" 0 0 0 |
+		jq '[.formatted.values[].value.packets] | add'
+}

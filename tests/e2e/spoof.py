@@ -3,6 +3,7 @@
 
 usage: spoof.py icmp VIP BACKEND [--port 8080] [--count N] [--rate R]
        spoof.py rst VIP BACKEND --dev IF --mac MAC [--port 8080] [--conns N]
+       spoof.py synflood VIP --src PREFIX [--count N]
 
 Both modes first open keep-alive connections to VIP:80 until they have one (icmp) or N (rst)
 answered by the canary (the backend's body names its version).
@@ -17,10 +18,18 @@ PORT to this client), sent from the clients' side: an Ethernet frame on IF to th
 MAC, so that it goes through the splitter's XDP program like a reply.
 
 Then asks once more on every connection. Prints one JSON line: what was sent and how many
-connections still answered. Exit status 0 when all did. Run in the client's namespace, as root.
+connections still answered. Exit status 0 when all did.
+
+synflood: COUNT SYNs to VIP:80 as fast as a raw socket takes them, each from a random address
+of PREFIX (an IPv4 /8 to /24 that routes nowhere) and a random port: handshakes that never
+complete. Prints one JSON line with what was sent.
+
+Run in the client's namespace, as root.
 """
 import argparse
+import ipaddress
 import json
+import random
 import socket
 import struct
 import sys
@@ -120,20 +129,40 @@ def forge_rst(a, conns):
     return len(conns)
 
 
+def syn_flood(a):
+    net = ipaddress.ip_network(a.src)
+    raw = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+    first, size = int(net.network_address), net.num_addresses
+    for _ in range(a.count):
+        src = str(ipaddress.ip_address(first + random.randrange(1, size - 1)))
+        seg = tcp(src, a.vip, random.randrange(1024, 65536), 80, TCP_SYN,
+                  seq=random.getrandbits(32))
+        raw.sendto(ipv4(src, a.vip, socket.IPPROTO_TCP, seg), (a.vip, 0))
+    return a.count
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("mode", choices=["icmp", "rst"])
+    ap.add_argument("mode", choices=["icmp", "rst", "synflood"])
     ap.add_argument("vip")
-    ap.add_argument("backend")
+    ap.add_argument("backend", nargs="?")
     ap.add_argument("--port", type=int, default=8080)
     ap.add_argument("--count", type=int, default=150)
     ap.add_argument("--rate", type=float, default=50)
     ap.add_argument("--conns", type=int, default=8)
     ap.add_argument("--dev")
     ap.add_argument("--mac")
+    ap.add_argument("--src")
     a = ap.parse_args()
     if a.mode == "rst" and not (a.dev and a.mac):
         ap.error("rst needs --dev and --mac")
+    if a.mode == "synflood":
+        if not a.src:
+            ap.error("synflood needs --src")
+        print(json.dumps({"mode": a.mode, "sent": syn_flood(a)}))
+        return 0
+    if not a.backend:
+        ap.error(f"{a.mode} needs BACKEND")
 
     conns = canary_connections(a.vip, 1 if a.mode == "icmp" else a.conns)
     sent = forge_icmp(a, conns) if a.mode == "icmp" else forge_rst(a, conns)
