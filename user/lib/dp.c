@@ -295,3 +295,8 @@ int canary_dp_prog_fd(const struct canary_dp *dp)
 {
 	return bpf_program__fd(dp->skel->progs.xdp_canary_fwd);
 }
+
+__u64 canary_dp_udp_idle_ns(const struct canary_dp *dp)
+{
+	return dp->skel->rodata->cfg_udp_idle_ns;
+}
