@@ -181,6 +181,7 @@ static void defaults_when_absent(void **state)
 	assert_int_equal(cfg.status_window_s, 10);
 	assert_false(cfg.prometheus.set);
 	assert_int_equal(cfg.breaker_every_ms, 250);
+	assert_int_equal(cfg.tcp_idle_ms * 1000000, CANARY_IDLE_TCP_NS);
 	assert_int_equal(cfg.nservices, 0);
 	assert_null(cfg.services);
 	config_free(&cfg);
@@ -401,6 +402,15 @@ static const struct bad bad_configs[] = {
 	{ "{'breaker_every': '10ms', " IFACES ", 'services': []}",
 	  "breaker_every: 10ms is not in 50ms..1s" },
 	{ "{'breaker_every': 2, " IFACES ", 'services': []}", "breaker_every: 2s is not in 50ms..1s" },
+	{ "{'tcp_idle': '30s', " IFACES ", 'services': []}", "tcp_idle: 30s is not in 1m..168h" },
+	{ "{'tcp_idle': 59, " IFACES ", 'services': []}", "tcp_idle: 59s is not in 1m..168h" },
+	{ "{'tcp_idle': '169h', " IFACES ", 'services': []}", "tcp_idle: 169h is not in 1m..168h" },
+	{ "{'tcp_idle': 'soon', " IFACES ", 'services': []}",
+	  "tcp_idle: \"soon\" is not a duration such as 250ms, 30s, 5m or 1h" },
+	{ "{'tcp_idle': '2', " IFACES ", 'services': []}",
+	  "tcp_idle: \"2\" needs a unit: ms, s, m or h" },
+	{ "{'tcp_idle': true, " IFACES ", 'services': []}",
+	  "tcp_idle: expected a string or a number" },
 	/* Durations, as any duration key reads them. */
 	{ RO("'interval': '5'"), "services[0].rollout.interval: \"5\" needs a unit: ms, s, m or h" },
 	{ RO("'interval': '-1s'"), "services[0].rollout.interval: \"-1s\" is negative" },
@@ -629,6 +639,28 @@ static void same_port_other_protocol_is_fine(void **state)
 				   " 'protocol': 'udp', " POOLS "}"), &cfg, err), 0);
 	assert_int_equal(cfg.nservices, 2);
 	config_free(&cfg);
+}
+
+static void tcp_idle_parses(void **state)
+{
+	static const struct {
+		const char *text;
+		__u64 ms;
+	} good[] = {
+		{ "{'tcp_idle': '1m', " IFACES ", 'services': []}", 60000 },
+		{ "{'tcp_idle': '2h30m', " IFACES ", 'services': []}", 9000000 },
+		{ "{'tcp_idle': 600, " IFACES ", 'services': []}", 600000 },
+		{ "{'tcp_idle': '168h', " IFACES ", 'services': []}", 604800000 },
+	};
+	struct canary_config cfg;
+	char err[ERRLEN];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		assert_int_equal(parse(good[i].text, &cfg, err), 0);
+		assert_int_equal(cfg.tcp_idle_ms, good[i].ms);
+		config_free(&cfg);
+	}
 }
 
 static void weight_parse_good(void **state)
@@ -1001,6 +1033,7 @@ int main(void)
 		cmocka_unit_test(bad_configs_rejected),
 		cmocka_unit_test(long_text_is_cut),
 		cmocka_unit_test(same_port_other_protocol_is_fine),
+		cmocka_unit_test(tcp_idle_parses),
 		cmocka_unit_test(weight_parse_good),
 		cmocka_unit_test(weight_parse_bad),
 		cmocka_unit_test(weight_formats),

@@ -23,11 +23,14 @@
 #define FLOWS_MIN	1024
 #define FLOWS_MAX	16777216
 #define WINDOW_MAX	3600
+#define TCP_IDLE_MIN_MS	60000ULL		/* a minute: above every short idle time */
+#define TCP_IDLE_MAX_MS	(168 * 3600000ULL)	/* a week */
 #define GROUP_BUF_MAX	(1 << 20)
 
 static const char *const top_keys[] = { "pin_dir", "state_dir", "control", "exporter",
 					"flow_entries", "status_window", "prometheus",
-					"breaker_every", "interfaces", "services", NULL };
+					"breaker_every", "tcp_idle", "interfaces", "services",
+					NULL };
 static const char *const control_keys[] = { "socket", "group", NULL };
 static const char *const exporter_keys[] = { "listen", NULL };
 static const char *const iface_keys[] = { "name", "xdp", "tc", NULL };
@@ -321,6 +324,9 @@ static int parse_globals(struct parser *p, json_t *root)
 		ret = plan_parse_prometheus(p, root);
 	if (ret >= 0)
 		ret = plan_parse_breaker_every(p, root);
+	if (ret >= 0)
+		ret = get_duration(p, root, "tcp_idle", false, TCP_IDLE_MIN_MS, TCP_IDLE_MAX_MS,
+				   &cfg->tcp_idle_ms);
 	return ret < 0 ? ret : 0;
 }
 
@@ -722,6 +728,7 @@ static int set_defaults(struct parser *p)
 	strcpy(cfg->control_socket, CANARY_SOCKET_DEFAULT);
 	cfg->flow_entries = CANARY_FLOWS_DEFAULT;
 	cfg->status_window_s = 10;
+	cfg->tcp_idle_ms = CANARY_IDLE_TCP_NS / 1000000;
 	return exporter_set(p, "exporter.listen", CANARY_EXPORTER_DEFAULT);
 }
 
