@@ -275,6 +275,30 @@ static void datapath(FILE *f, struct canaryd *d)
 	}
 }
 
+/* The flow table as the last sweep found it; its size and use are not known before one. */
+static void flow_table(FILE *f, struct canaryd *d)
+{
+	static const struct metric ms[] = {
+		{ "xdp_canary_flow_entries", "gauge",
+		  "Entries in the flow table (one a connection) after the last sweep." },
+		{ "xdp_canary_flow_capacity", "gauge",
+		  "Entries the flow table holds (flow_entries); a full one gives new connections "
+		  "none." },
+		{ "xdp_canary_flows_swept_total", "counter",
+		  "Idle flow entries the sweep removed since canaryd started." },
+	};
+	const struct sweep_rt *s = &d->sweep;
+
+	metric_header(f, &ms[0]);
+	if (s->ran)
+		fprintf(f, "%s %llu\n", ms[0].name, s->in_use);
+	metric_header(f, &ms[1]);
+	if (s->ran)
+		fprintf(f, "%s %u\n", ms[1].name, s->capacity);
+	metric_header(f, &ms[2]);
+	fprintf(f, "%s %llu\n", ms[2].name, s->swept_total);
+}
+
 static void agent(FILE *f, struct canaryd *d)
 {
 	const struct agent_counters *c = &d->counters;
@@ -356,6 +380,7 @@ static char *render(struct canaryd *d, size_t *len)
 		histogram(f, &sc, k);
 	backends(f, d);
 	datapath(f, d);
+	flow_table(f, d);
 	rollout_metrics(f, d);
 	agent(f, d);
 	fclose(f);
