@@ -11,6 +11,7 @@
 #include "dp.h"
 #include "sample.h"
 #include "state.h"
+#include "sweep.h"
 
 #define SAMPLE_RING	64
 
@@ -44,13 +45,15 @@ struct agent_counters {
 
 /* The flow table's sweep (sweeper.c), and what the exporter shows of it. */
 struct sweep_rt {
-	__u64 next_ns;		/* mono_ns() when the next sweep is due */
+	struct sweep_cursor cur;	/* the pass under way */
+	bool in_pass;
+	__u64 next_ns;		/* mono_ns() when the next pass is due */
 	__u64 full_warned_ns;	/* the last "nearly full" warning */
 	__u64 err_logged_ns;	/* the last failed sweep logged */
 	__u64 swept_total;	/* idle entries removed since canaryd started */
-	__u64 in_use;		/* entries after the last sweep */
-	__u32 capacity;		/* the table's size, as the last sweep found it */
-	bool ran;		/* a sweep has finished: in_use is known */
+	__u64 in_use;		/* entries after the last pass */
+	__u32 capacity;		/* the table's size, as the last pass found it */
+	bool ran;		/* a pass has finished: in_use is known */
 };
 
 struct canaryd {
@@ -89,7 +92,7 @@ void samples_take(struct canaryd *d);
 __u64 sample_every_ns(const struct canary_config *cfg);	/* so that the ring covers the window */
 json_t *status_json(struct canaryd *d, const struct cfg_service *svc);
 
-/* sweeper.c: removes idle entries from the flow table, every few seconds; call it often. */
+/* sweeper.c: removes idle entries from the flow table, a slice a call; call it every tick. */
 void sweep_tick(struct canaryd *d);
 
 /* control.c */

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * The flow table's sweep (sweep.h). The table is read a batch at a time and each batch's idle
- * entries are deleted at once, so an entry is deleted a few milliseconds at most after it was
- * read as idle. A packet in between still loses its entry: the kernel has no compare-and-delete
+ * entries are deleted at once, so an entry is deleted a millisecond or so after it was read as
+ * idle. A packet in between still loses its entry: the kernel has no compare-and-delete
  * for hash maps. For UDP that changes nothing (the datapath decides a flow idle that long again
  * anyway); a TCP connection would have to be silent for tcp_idle and speak again in those
  * milliseconds, and it is then decided again as a midstream flow.
@@ -19,9 +19,13 @@
 #include "canary_bpf.skel.h"
 #include "sweep.h"
 
-#define SWEEP_CHUNK	4096	/* entries a batch: 416 KiB of keys and values */
 #define ENOTSUPP_KERNEL	524	/* the kernel's ENOTSUPP, a map type without the operation */
-#define NO_BATCH	1	/* the kernel has no batch lookup: sweep key by key */
+
+enum {
+	STEP_MORE,	/* flow_sweep_step()'s own: more of the table is left */
+	STEP_DONE,	/* the pass is over */
+	STEP_NO_BATCH,	/* the kernel has no batch lookup: sweep key by key */
+};
 
 static __u64 idle_limit_ns(const struct flow_key *k, const struct flow_val *v,
 			   const struct sweep_timeouts *t)
@@ -93,56 +97,68 @@ static int keys_delete(int fd, const struct flow_key *keys, __u32 n, __u64 *remo
 	return 0;
 }
 
-/* The whole table, a batch at a time; NO_BATCH when the kernel has no batch lookup. */
-static int sweep_batches(int fd, struct flow_key *keys, struct flow_val *vals, __u64 now_ns,
-			 const struct sweep_timeouts *t, struct sweep_result *res, char *err,
-			 size_t errlen)
+/* The next batch from where @c is, its idle entries deleted: STEP_DONE at the table's end. */
+static int sweep_batch(int fd, struct sweep_cursor *c, struct flow_key *keys,
+		       struct flow_val *vals, __u64 now_ns, const struct sweep_timeouts *t,
+		       char *err, size_t errlen)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	__u32 in = 0, out = 0;	/* a hash map's batch token: the bucket to go on from */
-	bool first = true, last = false;
+	__u32 n = SWEEP_BATCH, out = 0;
+	int ret = bpf_map_lookup_batch(fd, c->started ? &c->token : NULL, &out, keys, vals, &n,
+				       &opts);
+	bool last = ret == -ENOENT;	/* the table's end: @n entries were left */
 
-	while (!last) {
-		__u32 n = SWEEP_CHUNK;
-		int ret = bpf_map_lookup_batch(fd, first ? NULL : &in, &out, keys, vals, &n, &opts);
-
-		if (ret && ret != -ENOENT) {
-			if (first && batch_missing(ret))
-				return NO_BATCH;
-			snprintf(err, errlen, "sweep flows: lookup batch: %s", strerror(-ret));
-			return ret;
-		}
-		last = ret == -ENOENT;	/* the end of the table: @n entries were left */
-		first = false;
-		in = out;
-		res->seen += n;
-		ret = keys_delete(fd, keys, idle_keys(keys, vals, n, now_ns, t), &res->removed);
-		if (ret) {
-			snprintf(err, errlen, "sweep flows: delete batch: %s", strerror(-ret));
-			return ret;
-		}
+	if (ret && !last) {
+		if (!c->started && batch_missing(ret))
+			return STEP_NO_BATCH;
+		snprintf(err, errlen, "sweep flows: lookup batch: %s", strerror(-ret));
+		return ret;
 	}
-	return 0;
+	c->started = true;
+	c->token = out;
+	c->res.seen += n;
+	ret = keys_delete(fd, keys, idle_keys(keys, vals, n, now_ns, t), &c->res.removed);
+	if (ret) {
+		snprintf(err, errlen, "sweep flows: delete batch: %s", strerror(-ret));
+		return ret;
+	}
+	return last ? STEP_DONE : STEP_MORE;
+}
+
+int flow_sweep_step(struct canary_dp *dp, struct sweep_cursor *c, __u64 now_ns,
+		    const struct sweep_timeouts *t, char *err, size_t errlen)
+{
+	struct flow_key *keys = malloc(SWEEP_BATCH * sizeof(*keys));
+	struct flow_val *vals = malloc(SWEEP_BATCH * sizeof(*vals));
+	int ret = -ENOMEM;
+
+	if (!c->started)
+		result_init(dp, &c->res);
+	if (keys && vals)
+		ret = sweep_batch(bpf_map__fd(dp->skel->maps.flows), c, keys, vals, now_ns, t, err,
+				  errlen);
+	else
+		snprintf(err, errlen, "sweep flows: %s", strerror(ENOMEM));
+	free(keys);
+	free(vals);
+	if (ret == STEP_NO_BATCH) {
+		ret = flow_sweep_by_key(dp, now_ns, t, &c->res, err, errlen);
+		return ret ? ret : STEP_DONE;
+	}
+	return ret;
 }
 
 int flow_sweep(struct canary_dp *dp, __u64 now_ns, const struct sweep_timeouts *t,
 	       struct sweep_result *res, char *err, size_t errlen)
 {
-	struct flow_key *keys = calloc(SWEEP_CHUNK, sizeof(*keys));
-	struct flow_val *vals = calloc(SWEEP_CHUNK, sizeof(*vals));
-	int ret = -ENOMEM;
+	struct sweep_cursor c = { 0 };
+	int ret;
 
-	result_init(dp, res);
-	if (keys && vals)
-		ret = sweep_batches(bpf_map__fd(dp->skel->maps.flows), keys, vals, now_ns, t, res,
-				    err, errlen);
-	else
-		snprintf(err, errlen, "sweep flows: %s", strerror(ENOMEM));
-	free(keys);
-	free(vals);
-	if (ret == NO_BATCH)
-		return flow_sweep_by_key(dp, now_ns, t, res, err, errlen);
-	return ret;
+	do
+		ret = flow_sweep_step(dp, &c, now_ns, t, err, errlen);
+	while (ret == STEP_MORE);
+	*res = c.res;
+	return ret < 0 ? ret : 0;
 }
 
 static int key_delete(int fd, const struct flow_key *k, __u64 *removed)

@@ -15,6 +15,8 @@
 #include "canary_abi.h"
 #include "dp.h"
 
+#define SWEEP_BATCH	4096	/* entries a step reads at most: 416 KiB of keys and values */
+
 struct sweep_timeouts {
 	__u64 udp_idle_ns;	/* the datapath's own (canary_dp_udp_idle_ns()) */
 	__u64 tcp_idle_ns;	/* config "tcp_idle" */
@@ -38,17 +40,30 @@ bool flow_idle_expired(const struct flow_key *k, const struct flow_val *v, __u64
 /* Now on the clock flow_val.last_ns is read from (bpf_ktime_get_coarse_ns()). */
 __u64 flow_clock_ns(void);
 
+/* Where a pass over flows is: a zeroed cursor begins one. */
+struct sweep_cursor {
+	__u32 token;		/* the batch API's place: a hash map's next bucket */
+	bool started;		/* the pass has read its first batch */
+	struct sweep_result res;	/* what the pass did so far */
+};
+
 /*
- * Walks flows in batches and deletes the entries flow_idle_expired() says are idle at @now_ns;
- * an entry the datapath retires meanwhile is no error. Returns 0, or a negative errno with the
- * step that failed in @err; @res then counts what was done until then.
+ * The next batch of the pass at @c (SWEEP_BATCH entries at most, a millisecond or so): the
+ * entries flow_idle_expired() says are idle at @now_ns are deleted; one the datapath retires
+ * meanwhile is no error. A big table is thus swept a slice at a time, between other work.
+ * Returns 1 when the pass is over (c->res says what it did), 0 when more is left, or a
+ * negative errno with the step that failed in @err (c->res counts what was done until then).
  */
+int flow_sweep_step(struct canary_dp *dp, struct sweep_cursor *c, __u64 now_ns,
+		    const struct sweep_timeouts *t, char *err, size_t errlen);
+
+/* A whole pass at once, into @res: 0 or flow_sweep_step()'s error. */
 int flow_sweep(struct canary_dp *dp, __u64 now_ns, const struct sweep_timeouts *t,
 	       struct sweep_result *res, char *err, size_t errlen);
 
 /*
- * The same, one key at a time: what flow_sweep() falls back to on a kernel without batch
- * operations on hash maps (before 5.6). Exposed so that the tests can run it.
+ * A whole pass one key at a time: what flow_sweep_step() falls back to on a kernel without
+ * batch operations on hash maps (before 5.6). Exposed so that the tests can run it.
  */
 int flow_sweep_by_key(struct canary_dp *dp, __u64 now_ns, const struct sweep_timeouts *t,
 		      struct sweep_result *res, char *err, size_t errlen);
