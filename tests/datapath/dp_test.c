@@ -28,8 +28,8 @@ void assert_packet_equal(const __u8 *got, size_t got_len, const __u8 *want, size
 int main(void)
 {
 	const struct test_group *groups[] = { &nat_group, &parse_group, &split_group,
-					      &fallback_group, &reply_group, &conn_group, &pin_group,
-					      &kfeat_group };
+					      &fallback_group, &reply_group, &conn_group, &sweep_group,
+					      &pin_group, &kfeat_group };
 	int failed = 0;
 
 	if (env_netns_setup())

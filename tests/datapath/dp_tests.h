@@ -18,6 +18,7 @@ extern const struct test_group fallback_group;
 extern const struct test_group pin_group;
 extern const struct test_group reply_group;
 extern const struct test_group conn_group;
+extern const struct test_group sweep_group;
 extern const struct test_group kfeat_group;
 
 /* Asserts @got equals @want byte for byte, printing both in hex when they differ. */

@@ -96,6 +96,28 @@ int env_teardown(void **state)
 	return 0;
 }
 
+void env_reload_table(struct dp_env *env, __u32 entries)
+{
+	struct canary_dp_opts opts = { .flow_entries = entries };
+
+	canary_dp_close(&env->dp);
+	assert_int_equal(env_open(env, &opts), 0);
+}
+
+unsigned int env_flows_count(struct dp_env *env)
+{
+	int fd = bpf_map__fd(env->dp.skel->maps.flows);
+	struct flow_key k, next, *prev = NULL;
+	unsigned int n = 0;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		k = next;
+		prev = &k;
+		n++;
+	}
+	return n;
+}
+
 __u32 env_run(struct dp_env *env, const __u8 *in, size_t len, __u8 *out, __u32 *out_len)
 {
 	return env_run_from(env, env->if_client, in, len, out, out_len);

@@ -56,6 +56,12 @@ int env_setup(void **state);
 int env_open(struct dp_env *env, const struct canary_dp_opts *opts);
 int env_teardown(void **state);
 
+/* Loads @env's datapath again, with a flow table of @entries. */
+void env_reload_table(struct dp_env *env, __u32 entries);
+
+/* The entries in flows. */
+unsigned int env_flows_count(struct dp_env *env);
+
 /* Runs one packet through the XDP program as if it came in on xc0; returns the verdict. */
 __u32 env_run(struct dp_env *env, const __u8 *in, size_t len, __u8 *out, __u32 *out_len);
 

@@ -23,14 +23,6 @@
 
 static const char *const canary_be[] = { CANARY_BE };
 
-static void reload_with_table(struct dp_env *env, __u32 entries)
-{
-	struct canary_dp_opts opts = { .flow_entries = entries };
-
-	canary_dp_close(&env->dp);
-	assert_int_equal(env_open(env, &opts), 0);
-}
-
 /* @c's service with a canary pool too (one backend, CANARY_BE), at @weight. */
 static void conv_start_split(struct conv *c, struct dp_env *env, __u16 weight)
 {
@@ -54,20 +46,6 @@ static __u8 client_goes_to(struct conv *c, __u8 flags)
 
 	assert_int_equal(v.action, XDP_REDIRECT);
 	return v.daddr[15];
-}
-
-static unsigned int flows_count(struct dp_env *env)
-{
-	int fd = bpf_map__fd(env->dp.skel->maps.flows);
-	struct flow_key k, next, *prev = NULL;
-	unsigned int n = 0;
-
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		k = next;
-		prev = &k;
-		n++;
-	}
-	return n;
 }
 
 static __u64 passed(struct dp_env *env, __u32 reason)
@@ -103,7 +81,7 @@ static void syn_flood_leaves_established_alone(void **state)
 	struct dp_env *env = *state;
 	struct ver_stats vs;
 
-	reload_with_table(env, SMALL_TABLE);
+	env_reload_table(env, SMALL_TABLE);
 	conv_start_split(&flood, env, 0);
 	for (int i = 0; i < ESTABLISHED; i++) {
 		conns[i] = flood;
@@ -115,7 +93,7 @@ static void syn_flood_leaves_established_alone(void **state)
 			set_weight(env, CANARY_WEIGHT_MAX);
 		spoofed_syn(&flood, i);
 	}
-	assert_int_equal(flows_count(env), ESTABLISHED);
+	assert_int_equal(env_flows_count(env), ESTABLISHED);
 	for (int i = 0; i < ESTABLISHED; i++)
 		assert_int_equal(client_goes_to(&conns[i], F_ACK), 10);
 	vs = conv_stats(&flood);
@@ -158,9 +136,9 @@ static void full_table_evicts_nothing(void **state)
 	struct dp_env *env = *state;
 	struct ver_stats vs;
 
-	reload_with_table(env, 16);
+	env_reload_table(env, 16);
 	conv_start_split(&c, env, 0);
-	for (c.cport = 20000; flows_count(env) < 16; c.cport++)
+	for (c.cport = 20000; env_flows_count(env) < 16; c.cport++)
 		conv_handshake(&c);
 	extra = c;
 	extra.cport = 40000;
@@ -175,7 +153,7 @@ static void full_table_evicts_nothing(void **state)
 	assert_int_equal(vs.table_full, 2);
 	assert_int_equal(vs.new_flows, 1);	/* counted once */
 	assert_false(flow_present(&extra));
-	assert_int_equal(flows_count(env), 16);
+	assert_int_equal(env_flows_count(env), 16);
 	c.cport = 20000;
 	assert_int_equal(client_goes_to(&c, F_ACK), 10);
 }

@@ -206,6 +206,26 @@ static void reopen_reuses_pinned_maps(void **state)
 	canary_dp_close(&first);
 }
 
+/* A reader of the pins (canaryctl without canaryd) takes the flow table's size from its pin. */
+static void reader_takes_the_flow_table_size(void **state)
+{
+	struct canary_dp_opts opts = { .pins_only = true };
+	struct canary_dp first, reader;
+	char dir[64], err[256];
+
+	(void)state;
+	open_pinned(&first);
+	pin_dir_of(dir, sizeof(dir));
+	opts.pin_dir = dir;
+	if (canary_dp_open(&reader, &opts, err, sizeof(err)))
+		fail_msg("%s", err);
+	assert_int_equal(map_id(first.skel->maps.flows), map_id(reader.skel->maps.flows));
+	assert_int_equal(bpf_map__max_entries(reader.skel->maps.flows), 4096);
+	canary_dp_close(&reader);
+	assert_int_equal(canary_dp_unpin(&first), 0);
+	canary_dp_close(&first);
+}
+
 /* Whether @cmd prints @what as a whole word: "prog 12" is not in "prog 123". */
 static bool command_output_has(const char *cmd, const char *what)
 {
@@ -289,6 +309,7 @@ static const struct CMUnitTest pin_tests[] = {
 	cmocka_unit_test_teardown(bpftool_dump_shows_field_names, pin_group_cleanup),
 	cmocka_unit_test_teardown(pools_are_typed_maps, pin_group_cleanup),
 	cmocka_unit_test_teardown(reopen_reuses_pinned_maps, pin_group_cleanup),
+	cmocka_unit_test_teardown(reader_takes_the_flow_table_size, pin_group_cleanup),
 };
 
 const struct test_group pin_group = { "pin", pin_tests, sizeof(pin_tests) / sizeof(pin_tests[0]) };

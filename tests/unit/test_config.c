@@ -181,6 +181,7 @@ static void defaults_when_absent(void **state)
 	assert_int_equal(cfg.status_window_s, 10);
 	assert_false(cfg.prometheus.set);
 	assert_int_equal(cfg.breaker_every_ms, 250);
+	assert_int_equal(cfg.tcp_idle_ms * 1000000, CANARY_IDLE_TCP_NS);
 	assert_int_equal(cfg.nservices, 0);
 	assert_null(cfg.services);
 	config_free(&cfg);
@@ -227,6 +228,9 @@ struct bad {
 			", 'services': []}"
 #define RO(keys)	CFG(WEB_C ", 'rollout': {" keys "}}")
 #define ROH(keys)	CFG(WEB_C ", 'http': true, 'rollout': {" keys "}}")
+/* Service sN at port 1N, with the backend 192.0.2.10:80 that they all share. */
+#define SHARED(n)	"{'name': 's" #n "', 'vip': '203.0.113.10', 'port': 1" #n ", " \
+			"'stable': ['192.0.2.10:80'], 'canary': []}"
 #define PRO(keys)	"{" PROM IFACES ", 'services': [" WEB_C ", 'rollout': {" keys "}}]}"
 #define KCHECK(rule)	"{'name': 'e', 'source': 'kernel', 'metric': 'error_ratio', " rule "}"
 #define PCHECK(rule)	"{'name': 'p', 'source': 'prometheus', 'query': 'up', " rule "}"
@@ -401,6 +405,24 @@ static const struct bad bad_configs[] = {
 	{ "{'breaker_every': '10ms', " IFACES ", 'services': []}",
 	  "breaker_every: 10ms is not in 50ms..1s" },
 	{ "{'breaker_every': 2, " IFACES ", 'services': []}", "breaker_every: 2s is not in 50ms..1s" },
+	{ "{'tcp_idle': '30s', " IFACES ", 'services': []}", "tcp_idle: 30s is not in 1m..168h" },
+	{ "{'tcp_idle': 59, " IFACES ", 'services': []}", "tcp_idle: 59s is not in 1m..168h" },
+	{ "{'tcp_idle': '169h', " IFACES ", 'services': []}", "tcp_idle: 169h is not in 1m..168h" },
+	{ "{'tcp_idle': 'soon', " IFACES ", 'services': []}",
+	  "tcp_idle: \"soon\" is not a duration such as 250ms, 30s, 5m or 1h" },
+	{ "{'tcp_idle': '2', " IFACES ", 'services': []}",
+	  "tcp_idle: \"2\" needs a unit: ms, s, m or h" },
+	{ "{'tcp_idle': true, " IFACES ", 'services': []}",
+	  "tcp_idle: expected a string or a number" },
+	/* A backend can serve at most CANARY_BE_SVC_MAX services. */
+	{ CFG(SHARED(0) ", " SHARED(1) ", " SHARED(2) ", " SHARED(3) ", " SHARED(4)),
+	  "services[4].stable[0]: 192.0.2.10:80 is in more than 4 services' pools, the most the "
+	  "datapath can map a backend to (already in \"s0\", \"s1\", \"s2\", \"s3\")" },
+	{ CFG(SHARED(0) ", " SHARED(1) ", " SHARED(2) ", " SHARED(3) ", "
+	      "{'name': 's4', 'vip': '203.0.113.10', 'port': 14, 'stable': ['192.0.2.11'],"
+	      " 'canary': ['192.0.2.10:80']}"),
+	  "services[4].canary[0]: 192.0.2.10:80 is in more than 4 services' pools, the most the "
+	  "datapath can map a backend to (already in \"s0\", \"s1\", \"s2\", \"s3\")" },
 	/* Durations, as any duration key reads them. */
 	{ RO("'interval': '5'"), "services[0].rollout.interval: \"5\" needs a unit: ms, s, m or h" },
 	{ RO("'interval': '-1s'"), "services[0].rollout.interval: \"-1s\" is negative" },
@@ -629,6 +651,55 @@ static void same_port_other_protocol_is_fine(void **state)
 				   " 'protocol': 'udp', " POOLS "}"), &cfg, err), 0);
 	assert_int_equal(cfg.nservices, 2);
 	config_free(&cfg);
+}
+
+static void tcp_idle_parses(void **state)
+{
+	static const struct {
+		const char *text;
+		__u64 ms;
+	} good[] = {
+		{ "{'tcp_idle': '1m', " IFACES ", 'services': []}", 60000 },
+		{ "{'tcp_idle': '2h30m', " IFACES ", 'services': []}", 9000000 },
+		{ "{'tcp_idle': 600, " IFACES ", 'services': []}", 600000 },
+		{ "{'tcp_idle': '168h', " IFACES ", 'services': []}", 604800000 },
+	};
+	struct canary_config cfg;
+	char err[ERRLEN];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		assert_int_equal(parse(good[i].text, &cfg, err), 0);
+		assert_int_equal(cfg.tcp_idle_ms, good[i].ms);
+		config_free(&cfg);
+	}
+}
+
+/*
+ * A backend in as many services' pools as the datapath can map it to is fine, and so is one in
+ * both pools of a service (one service) or the same address at another port (another backend).
+ */
+static void backend_shared_up_to_the_limit(void **state)
+{
+	static const char *const good[] = {
+		CFG(SHARED(0) ", " SHARED(1) ", " SHARED(2) ", " SHARED(3)),
+		CFG("{'name': 's0', 'vip': '203.0.113.10', 'port': 10,"
+		    " 'stable': ['192.0.2.10:80'], 'canary': ['192.0.2.10:80']}, "
+		    SHARED(1) ", " SHARED(2) ", " SHARED(3)),
+		CFG(SHARED(0) ", " SHARED(1) ", " SHARED(2) ", " SHARED(3) ", "
+		    "{'name': 's4', 'vip': '203.0.113.10', 'port': 14,"
+		    " 'stable': ['192.0.2.10:81'], 'canary': ['192.0.2.11:80']}"),
+	};
+	struct canary_config cfg;
+	char err[ERRLEN] = "";
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		if (parse(good[i], &cfg, err))
+			print_error("good[%zu]: %s\n", i, err);
+		assert_int_equal(parse(good[i], &cfg, err), 0);
+		config_free(&cfg);
+	}
 }
 
 static void weight_parse_good(void **state)
@@ -1001,6 +1072,8 @@ int main(void)
 		cmocka_unit_test(bad_configs_rejected),
 		cmocka_unit_test(long_text_is_cut),
 		cmocka_unit_test(same_port_other_protocol_is_fine),
+		cmocka_unit_test(tcp_idle_parses),
+		cmocka_unit_test(backend_shared_up_to_the_limit),
 		cmocka_unit_test(weight_parse_good),
 		cmocka_unit_test(weight_parse_bad),
 		cmocka_unit_test(weight_formats),

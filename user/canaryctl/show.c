@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "canaryctl.h"
+#include "sample.h"
 
 const char *str(json_t *o, const char *key)
 {
@@ -17,6 +18,11 @@ double num(json_t *o, const char *key)
 	json_t *v = json_object_get(o, key);
 
 	return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+static long long total(json_t *v, const char *key)
+{
+	return (long long)json_integer_value(json_object_get(v, key));
 }
 
 static const char *duration(double s, char *buf, size_t len)
@@ -86,7 +92,7 @@ static void show_version(const char *name, json_t *v)
 	char b[14][16];
 
 	printf("  %-7s %7.2f%% %9lld %8s %9s %9s %8s %8s %8s %8s %8s  %s/%s/%s  %s/%s/%s\n", name,
-	       num(v, "weight"), (long long)json_integer_value(json_object_get(v, "flows_total")),
+	       num(v, "weight"), total(v, "flows_total"),
 	       rate(num(v, "flows_per_s"), b[0], 16), rate(num(v, "packets_per_s"), b[1], 16),
 	       rate(num(v, "bytes_per_s"), b[2], 16), ratio(errs, "refused", b[3], 16),
 	       ratio(errs, "reset", b[4], 16), ratio(errs, "syn_timeout", b[5], 16),
@@ -94,6 +100,33 @@ static void show_version(const char *name, json_t *v)
 	       duration(num(hs, "p50_s"), b[8], 16), duration(num(hs, "p95_s"), b[9], 16),
 	       duration(num(hs, "p99_s"), b[10], 16), duration(num(tt, "p50_s"), b[11], 16),
 	       duration(num(tt, "p95_s"), b[12], 16), duration(num(tt, "p99_s"), b[13], 16));
+}
+
+/*
+ * What the flows column leaves out: handshakes begun, flows met without one, and packets the
+ * flow table had no room for. Shown once either of the last two is not zero: they need a look.
+ */
+static void show_flow_notes(json_t *vers)
+{
+	bool notable = false;
+
+	for (unsigned int i = 0; i < CANARY_V_MAX; i++) {
+		json_t *v = json_object_get(vers, version_names[i]);
+
+		notable |= total(v, "midstream_flows_total") ||
+			   total(v, "table_full_packets_total");
+	}
+	if (!notable)
+		return;
+	printf("  handshakes begun / midstream flows / packets with no room in the flow table:");
+	for (unsigned int i = 0; i < CANARY_V_MAX; i++) {
+		json_t *v = json_object_get(vers, version_names[i]);
+
+		printf("%s %s %lld/%lld/%lld", i ? "," : "", version_names[i],
+		       total(v, "syns_total"), total(v, "midstream_flows_total"),
+		       total(v, "table_full_packets_total"));
+	}
+	putchar('\n');
 }
 
 /* "203.0.113.10:80/tcp", "[2001:db8::10]:80/tcp". */
@@ -131,6 +164,7 @@ static void show_status(json_t *s)
 	       "UNREACH", "5XX", "HANDSHAKE p50/95/99", "TTFB p50/95/99");
 	show_version("stable", json_object_get(vers, "stable"));
 	show_version("canary", json_object_get(vers, "canary"));
+	show_flow_notes(vers);
 	show_rollout(json_object_get(s, "rollout"));
 	show_health(json_object_get(s, "health"));
 }

@@ -11,6 +11,7 @@
 #include "dp.h"
 #include "sample.h"
 #include "state.h"
+#include "sweep.h"
 
 #define SAMPLE_RING	64
 
@@ -42,6 +43,19 @@ struct agent_counters {
 	__u64 scrapes;
 };
 
+/* The flow table's sweep (sweeper.c), and what the exporter shows of it. */
+struct sweep_rt {
+	struct sweep_cursor cur;	/* the pass under way */
+	bool in_pass;
+	__u64 next_ns;		/* mono_ns() when the next pass is due */
+	__u64 full_warned_ns;	/* the last "nearly full" warning */
+	__u64 err_logged_ns;	/* the last failed sweep logged */
+	__u64 swept_total;	/* idle entries removed since canaryd started */
+	__u64 in_use;		/* entries after the last pass */
+	__u32 capacity;		/* the table's size, as the last pass found it */
+	bool ran;		/* a pass has finished: in_use is known */
+};
+
 struct canaryd {
 	struct canary_config cfg;
 	struct canary_dp dp;
@@ -50,6 +64,7 @@ struct canaryd {
 	struct iface_rt ifaces[CFG_MAX_IFACES];
 	unsigned int nifaces;
 	struct agent_counters counters;
+	struct sweep_rt sweep;
 	bool last_reload_ok;
 	bool made_datapath;		/* this start loaded it: no pins were there to take over */
 	__u64 start_ms;
@@ -76,6 +91,9 @@ void state_refresh(struct canaryd *d);
 void samples_take(struct canaryd *d);
 __u64 sample_every_ns(const struct canary_config *cfg);	/* so that the ring covers the window */
 json_t *status_json(struct canaryd *d, const struct cfg_service *svc);
+
+/* sweeper.c: removes idle entries from the flow table, a slice a call; call it every tick. */
+void sweep_tick(struct canaryd *d);
 
 /* control.c */
 int control_open(struct canaryd *d, char *err, size_t errlen);

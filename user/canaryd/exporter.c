@@ -49,7 +49,9 @@ static void sample_start(FILE *f, const char *name, const char *suffix, const ch
 static const struct metric ver_metrics[] = {
 	{ "xdp_canary_packets_total", "counter", "Packets sent towards a backend, per version." },
 	{ "xdp_canary_bytes_total", "counter", "Bytes sent towards a backend (L2 included)." },
-	{ "xdp_canary_flows_total", "counter", "New flows decided for the version." },
+	{ "xdp_canary_flows_total", "counter",
+	  "New flows of the version: TCP once its handshake completes (or is refused, or times "
+	  "out), UDP when decided." },
 	{ "xdp_canary_override_flows_total", "counter", "New flows an override prefix decided." },
 	{ "xdp_canary_reply_packets_total", "counter", "Backend to client packets, per version." },
 	{ "xdp_canary_reply_bytes_total", "counter", "Backend to client bytes, per version." },
@@ -59,6 +61,15 @@ static const struct metric ver_metrics[] = {
 	{ "xdp_canary_flows_expired_total", "counter", "Idle UDP flows decided again." },
 	{ "xdp_canary_fallback_flows_total", "counter",
 	  "New flows this version's pool had no healthy backend for, sent to the other version." },
+	{ "xdp_canary_syns_total", "counter",
+	  "TCP handshakes begun (SYNs decided, not their retransmissions). A SYN alone is not a "
+	  "new flow: spoofed SYNs show here, not in flows_total." },
+	{ "xdp_canary_midstream_flows_total", "counter",
+	  "TCP flows first seen without a handshake (a stray segment, a spoofed ACK, a connection "
+	  "older than its entry); not in flows_total." },
+	{ "xdp_canary_table_full_packets_total", "counter",
+	  "Packets of connections the flow table had no room for (served from the SYN cache while "
+	  "their handshake lasts there, or decided packet by packet)." },
 };
 
 static const size_t ver_offsets[] = {
@@ -67,8 +78,12 @@ static const size_t ver_offsets[] = {
 	offsetof(struct ver_stats, reply_packets), offsetof(struct ver_stats, reply_bytes),
 	offsetof(struct ver_stats, http_responses), offsetof(struct ver_stats, http_unparsed),
 	offsetof(struct ver_stats, flows_closed), offsetof(struct ver_stats, flows_expired),
-	offsetof(struct ver_stats, fallback_flows),
+	offsetof(struct ver_stats, fallback_flows), offsetof(struct ver_stats, syns),
+	offsetof(struct ver_stats, midstream), offsetof(struct ver_stats, table_full),
 };
+
+_Static_assert(sizeof(ver_metrics) / sizeof(ver_metrics[0]) ==
+	       sizeof(ver_offsets) / sizeof(ver_offsets[0]), "a counter for every metric");
 
 static const struct { const char *outcome; size_t off; } fwd_outcomes[] = {
 	{ "local", offsetof(struct ver_stats, fwd_local) },
@@ -256,13 +271,28 @@ static void backends(FILE *f, struct canaryd *d)
 	}
 }
 
+/* What the datapath did with the packets each dp_stats reason counts. */
+static const struct { const char *reason, *action; } dp_reasons[] = {
+	[CANARY_DP_FRAGMENT] = { "fragment", "pass" },
+	[CANARY_DP_TRUNCATED] = { "truncated", "pass" },
+	[CANARY_DP_BAD_HEADER] = { "bad_header", "pass" },
+	[CANARY_DP_VLAN_DEPTH] = { "vlan_depth", "pass" },
+	[CANARY_DP_REPLY_NO_FLOW] = { "reply_no_flow", "pass" },
+	[CANARY_DP_TC_REWRITE_FAIL] = { "tc_rewrite_failed", "drop" },
+	[CANARY_DP_PMTU_REWRITTEN] = { "pmtu_rewritten", "pass" },
+	[CANARY_DP_REPLY_WRONG_SIDE] = { "reply_wrong_side", "pass" },
+	[CANARY_DP_SYN_DISPLACED] = { "syn_displaced", "forward" },
+};
+
+_Static_assert(sizeof(dp_reasons) / sizeof(dp_reasons[0]) == CANARY_DP_MAX,
+	       "a name for every dp_stats reason");
+
 static void datapath(FILE *f, struct canaryd *d)
 {
-	static const char *const reasons[CANARY_DP_MAX] = {
-		"fragment", "truncated", "bad_header", "vlan_depth", "reply_no_flow",
-		"tc_rewrite_failed", "pmtu_rewritten", "reply_wrong_side" };
 	static const struct metric m = { "xdp_canary_exception_packets_total", "counter",
-		"Packets the datapath passed outside the split (action pass) or dropped, by reason." };
+		"Packets the datapath passed outside the split (action pass) or dropped, by "
+		"reason; syn_displaced: SYNs split as usual (action forward) that took the SYN "
+		"cache slot of a handshake still in progress." };
 
 	metric_header(f, &m);
 	for (unsigned int r = 0; r < CANARY_DP_MAX; r++) {
@@ -270,9 +300,33 @@ static void datapath(FILE *f, struct canaryd *d)
 
 		if (stats_passed(&d->dp, r, &ds))
 			continue;
-		fprintf(f, "%s{reason=\"%s\",action=\"%s\"} %llu\n", m.name, reasons[r],
-			r == CANARY_DP_TC_REWRITE_FAIL ? "drop" : "pass", ds.packets);
+		fprintf(f, "%s{reason=\"%s\",action=\"%s\"} %llu\n", m.name, dp_reasons[r].reason,
+			dp_reasons[r].action, ds.packets);
 	}
+}
+
+/* The flow table as the last sweep found it; its size and use are not known before one. */
+static void flow_table(FILE *f, struct canaryd *d)
+{
+	static const struct metric ms[] = {
+		{ "xdp_canary_flow_entries", "gauge",
+		  "Entries in the flow table (one a connection) after the last sweep." },
+		{ "xdp_canary_flow_capacity", "gauge",
+		  "Entries the flow table holds (flow_entries); a full one gives new connections "
+		  "none." },
+		{ "xdp_canary_flows_swept_total", "counter",
+		  "Idle flow entries the sweep removed since canaryd started." },
+	};
+	const struct sweep_rt *s = &d->sweep;
+
+	metric_header(f, &ms[0]);
+	if (s->ran)
+		fprintf(f, "%s %llu\n", ms[0].name, s->in_use);
+	metric_header(f, &ms[1]);
+	if (s->ran)
+		fprintf(f, "%s %u\n", ms[1].name, s->capacity);
+	metric_header(f, &ms[2]);
+	fprintf(f, "%s %llu\n", ms[2].name, s->swept_total);
 }
 
 static void agent(FILE *f, struct canaryd *d)
@@ -356,6 +410,7 @@ static char *render(struct canaryd *d, size_t *len)
 		histogram(f, &sc, k);
 	backends(f, d);
 	datapath(f, d);
+	flow_table(f, d);
 	rollout_metrics(f, d);
 	agent(f, d);
 	fclose(f);

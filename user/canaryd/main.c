@@ -257,8 +257,10 @@ static void timer_handle(struct canaryd *d)
 {
 	__u64 ticks;
 
-	if (read(d->timer_fd, &ticks, sizeof(ticks)) == sizeof(ticks))
-		engine_tick(d);
+	if (read(d->timer_fd, &ticks, sizeof(ticks)) != sizeof(ticks))
+		return;
+	engine_tick(d);
+	sweep_tick(d);
 }
 
 enum { PFD_SIG, PFD_TIMER, PFD_CTL, PFD_HTTP, PFD_N, PFD_MAX = PFD_N + HEALTH_POLL_MAX };

@@ -67,6 +67,13 @@ int get_number(struct parser *p, json_t *obj, const char *key, bool required, do
 int get_int(struct parser *p, json_t *obj, const char *key, bool required, json_int_t min,
 	    json_int_t max, const char *what, json_int_t *out);
 
+/*
+ * A duration in @min..@max milliseconds, in *@ms: a string with units ("250ms", "1h30m"), or a
+ * number of seconds.
+ */
+int get_duration(struct parser *p, json_t *obj, const char *key, bool required, __u64 min,
+		 __u64 max, __u64 *ms);
+
 /* One of @names (a NULL-terminated table); its index in *@out. */
 int get_enum(struct parser *p, json_t *obj, const char *key, const char *const *names,
 	     const char *expected, unsigned int *out);

@@ -19,15 +19,19 @@
 #include "addr.h"
 #include "cfgparse.h"
 #include "config.h"
+#include "io.h"
 
 #define FLOWS_MIN	1024
 #define FLOWS_MAX	16777216
 #define WINDOW_MAX	3600
+#define TCP_IDLE_MIN_MS	60000ULL		/* a minute: above every short idle time */
+#define TCP_IDLE_MAX_MS	(168 * 3600000ULL)	/* a week */
 #define GROUP_BUF_MAX	(1 << 20)
 
 static const char *const top_keys[] = { "pin_dir", "state_dir", "control", "exporter",
 					"flow_entries", "status_window", "prometheus",
-					"breaker_every", "interfaces", "services", NULL };
+					"breaker_every", "tcp_idle", "interfaces", "services",
+					NULL };
 static const char *const control_keys[] = { "socket", "group", NULL };
 static const char *const exporter_keys[] = { "listen", NULL };
 static const char *const iface_keys[] = { "name", "xdp", "tc", NULL };
@@ -321,6 +325,9 @@ static int parse_globals(struct parser *p, json_t *root)
 		ret = plan_parse_prometheus(p, root);
 	if (ret >= 0)
 		ret = plan_parse_breaker_every(p, root);
+	if (ret >= 0)
+		ret = get_duration(p, root, "tcp_idle", false, TCP_IDLE_MIN_MS, TCP_IDLE_MAX_MS,
+				   &cfg->tcp_idle_ms);
 	return ret < 0 ? ret : 0;
 }
 
@@ -682,6 +689,106 @@ static int backends_not_vips(struct parser *p)
 	return 0;
 }
 
+/* Where a backend stands in the config: services[svc].<version's pool>[slot]. */
+struct be_place {
+	const struct backend *be;
+	unsigned int svc, ver, slot;
+};
+
+static bool same_backend(const struct backend *a, const struct backend *b)
+{
+	return !memcmp(a->addr, b->addr, 16) && a->port == b->port;
+}
+
+/* By address and port, then by place: a backend's places together, its services in order. */
+static int be_place_cmp(const void *a, const void *b)
+{
+	const struct be_place *x = a, *y = b;
+	int d = memcmp(x->be->addr, y->be->addr, 16);
+
+	if (!d)
+		d = (int)x->be->port - (int)y->be->port;
+	if (!d)
+		d = (int)x->svc - (int)y->svc;
+	if (!d)
+		d = (int)(x->ver * CANARY_MAX_BACKENDS + x->slot) -
+		    (int)(y->ver * CANARY_MAX_BACKENDS + y->slot);
+	return d;
+}
+
+/* Every backend of every pool, sorted; NULL when out of memory. */
+static struct be_place *be_places(const struct canary_config *cfg, size_t *n)
+{
+	struct be_place *pl;
+	size_t total = 0;
+
+	for (unsigned int s = 0; s < cfg->nservices; s++)
+		for (unsigned int v = 0; v < CANARY_V_MAX; v++)
+			total += cfg->services[s].npool[v];
+	pl = calloc(total ? total : 1, sizeof(*pl));
+	if (!pl)
+		return NULL;
+	*n = 0;
+	for (unsigned int s = 0; s < cfg->nservices; s++)
+		for (unsigned int v = 0; v < CANARY_V_MAX; v++)
+			for (unsigned int b = 0; b < cfg->services[s].npool[v]; b++)
+				pl[(*n)++] = (struct be_place){ &cfg->services[s].pool[v][b], s, v,
+								b };
+	qsort(pl, *n, sizeof(*pl), be_place_cmp);
+	return pl;
+}
+
+/* @over is the first place of a service past the limit; @first, the backend's first place. */
+static int backend_shared_fail(struct parser *p, const struct be_place *first,
+			       const struct be_place *over)
+{
+	const struct canary_config *cfg = p->cfg;
+	char ep[CANARY_ENDPOINTSTRLEN], names[CANARY_BE_SVC_MAX * (CFG_NAME_MAX + 4)];
+	size_t o = 0, mark;
+	int ret;
+
+	names[0] = '\0';
+	for (const struct be_place *pl = first; pl < over; pl++)
+		if (pl == first || pl->svc != pl[-1].svc)
+			buf_appendf(names, sizeof(names), &o, "%s\"%s\"", o ? ", " : "",
+				    cfg->services[pl->svc].name);
+	mark = push(p, "services[%u].%s[%u]", over->svc, pool_keys[over->ver], over->slot);
+	ret = fail(p, NULL, "%s is in more than %d services' pools, the most the datapath can map "
+		   "a backend to (already in %s)",
+		   endpoint_format(over->be->addr, over->be->port, ep, sizeof(ep)),
+		   CANARY_BE_SVC_MAX, names);
+	pop(p, mark);
+	return ret;
+}
+
+/*
+ * A reply finds its connection through the services its backend serves (be_svc), at most
+ * CANARY_BE_SVC_MAX of them: the pools of a backend in more could not all be published.
+ */
+static int backends_within_svc_limit(struct parser *p)
+{
+	struct be_place *pl;
+	unsigned int nsvc = 0;
+	size_t n, first = 0;
+	int ret = 0;
+
+	pl = be_places(p->cfg, &n);
+	if (!pl)
+		return fail_nomem(p, "services");
+	for (size_t i = 0; i < n && !ret; i++) {
+		if (!i || !same_backend(pl[i].be, pl[i - 1].be)) {
+			first = i;
+			nsvc = 0;
+		}
+		if (i == first || pl[i].svc != pl[i - 1].svc)
+			nsvc++;
+		if (nsvc > CANARY_BE_SVC_MAX)
+			ret = backend_shared_fail(p, &pl[first], &pl[i]);
+	}
+	free(pl);
+	return ret;
+}
+
 static int parse_services(struct parser *p, json_t *root)
 {
 	struct canary_config *cfg = p->cfg;
@@ -710,7 +817,8 @@ static int parse_services(struct parser *p, json_t *root)
 		if (ret)
 			return ret;
 	}
-	return backends_not_vips(p);
+	ret = backends_not_vips(p);
+	return ret ? ret : backends_within_svc_limit(p);
 }
 
 static int set_defaults(struct parser *p)
@@ -722,6 +830,7 @@ static int set_defaults(struct parser *p)
 	strcpy(cfg->control_socket, CANARY_SOCKET_DEFAULT);
 	cfg->flow_entries = CANARY_FLOWS_DEFAULT;
 	cfg->status_window_s = 10;
+	cfg->tcp_idle_ms = CANARY_IDLE_TCP_NS / 1000000;
 	return exporter_set(p, "exporter.listen", CANARY_EXPORTER_DEFAULT);
 }
 

@@ -82,6 +82,8 @@ struct canary_config {
 	struct prom_cfg prometheus;	/* "prometheus": where prometheus checks ask */
 	__u64 breaker_every_ms;		/* "breaker_every": kernel counters read this often for
 					 * the breaker; default 250, 50..1000 */
+	__u64 tcp_idle_ms;		/* "tcp_idle": the sweep removes TCP flows idle this
+					 * long; default CANARY_IDLE_TCP_NS, 1m..168h */
 	struct cfg_service *services;
 	unsigned int nservices;
 };

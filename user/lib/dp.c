@@ -64,8 +64,7 @@ static int map_reuse_pinned(struct bpf_map *map, const char *path, bool adopt_si
 		goto out;
 	}
 	/* The flow table's size is a load option: a reader takes the one in use. */
-	if (adopt_size && bpf_map__type(map) == BPF_MAP_TYPE_LRU_HASH &&
-	    bpf_map__set_max_entries(map, info.max_entries)) {
+	if (adopt_size && bpf_map__set_max_entries(map, info.max_entries)) {
 		ret = -EINVAL;
 		snprintf(err, errlen, "size %s like its pin", bpf_map__name(map));
 		goto out;
@@ -116,7 +115,8 @@ static int pins_reuse(struct canary_dp *dp, bool pins_only, char *err, size_t er
 			snprintf(err, errlen, "pin path under %s: name too long", dp->pin_dir);
 			return -ENAMETOOLONG;
 		}
-		ret = map_reuse_pinned(map, path, pins_only, err, errlen);
+		ret = map_reuse_pinned(map, path, pins_only && map == dp->skel->maps.flows, err,
+				       errlen);
 		if (ret < 0)
 			return ret;
 		if (ret == 0 && pins_only) {
@@ -294,4 +294,9 @@ void canary_dp_close(struct canary_dp *dp)
 int canary_dp_prog_fd(const struct canary_dp *dp)
 {
 	return bpf_program__fd(dp->skel->progs.xdp_canary_fwd);
+}
+
+__u64 canary_dp_udp_idle_ns(const struct canary_dp *dp)
+{
+	return dp->skel->rodata->cfg_udp_idle_ns;
 }

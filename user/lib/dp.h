@@ -57,4 +57,7 @@ void canary_dp_close(struct canary_dp *dp);
 
 int canary_dp_prog_fd(const struct canary_dp *dp);
 
+/* The idle time after which the loaded datapath decides a UDP flow again (cfg_udp_idle_ns). */
+__u64 canary_dp_udp_idle_ns(const struct canary_dp *dp);
+
 #endif /* XDP_CANARY_DP_H */

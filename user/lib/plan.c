@@ -212,9 +212,8 @@ static int seconds_value(struct parser *p, const char *key, json_t *v, __u64 *ms
 	return 0;
 }
 
-/* A duration in @min..@max: a string with a unit, or a number of seconds. */
-static int get_duration(struct parser *p, json_t *obj, const char *key, bool required,
-			__u64 min, __u64 max, __u64 *ms)
+int get_duration(struct parser *p, json_t *obj, const char *key, bool required, __u64 min,
+		 __u64 max, __u64 *ms)
 {
 	char why[REASON_LEN], a[DURATION_LEN], b[DURATION_LEN], c[DURATION_LEN];
 	json_t *v = json_object_get(obj, key);

@@ -152,12 +152,15 @@ json_t *sample_version_json(const struct svc_sample *old, const struct svc_sampl
 	double secs = o ? (cur->mono_ns - old->mono_ns) / 1e9 : 0;
 	const struct ver_stats *ovs = o ? &o->vs : NULL;
 
-	return json_pack("{sI sI sI sI sI so so so so so}",
+	return json_pack("{sI sI sI sI sI sI sI sI so so so so so}",
 			 "flows_total", (json_int_t)c->vs.new_flows,
 			 "packets_total", (json_int_t)c->vs.packets,
 			 "bytes_total", (json_int_t)c->vs.bytes,
 			 "http_responses_total", (json_int_t)c->vs.http_responses,
 			 "fallback_flows_total", (json_int_t)c->vs.fallback_flows,
+			 "syns_total", (json_int_t)c->vs.syns,
+			 "midstream_flows_total", (json_int_t)c->vs.midstream,
+			 "table_full_packets_total", (json_int_t)c->vs.table_full,
 			 "flows_per_s", rate_json(c->vs.new_flows, ovs ? ovs->new_flows : 0, secs),
 			 "packets_per_s", rate_json(c->vs.packets, ovs ? ovs->packets : 0, secs),
 			 "bytes_per_s", rate_json(c->vs.bytes, ovs ? ovs->bytes : 0, secs),
