@@ -231,6 +231,10 @@ struct bad {
 /* Service sN at port 1N, with the backend 192.0.2.10:80 that they all share. */
 #define SHARED(n)	"{'name': 's" #n "', 'vip': '203.0.113.10', 'port': 1" #n ", " \
 			"'stable': ['192.0.2.10:80'], 'canary': []}"
+/* As many services as the datapath can map one backend to (CANARY_BE_SVC_MAX), all on one. */
+#define EIGHT_SHARED	SHARED(0) ", " SHARED(1) ", " SHARED(2) ", " SHARED(3) ", " SHARED(4) \
+			", " SHARED(5) ", " SHARED(6) ", " SHARED(7)
+#define ALREADY_EIGHT	"\"s0\", \"s1\", \"s2\", \"s3\", \"s4\", \"s5\", \"s6\", \"s7\""
 #define PRO(keys)	"{" PROM IFACES ", 'services': [" WEB_C ", 'rollout': {" keys "}}]}"
 #define KCHECK(rule)	"{'name': 'e', 'source': 'kernel', 'metric': 'error_ratio', " rule "}"
 #define PCHECK(rule)	"{'name': 'p', 'source': 'prometheus', 'query': 'up', " rule "}"
@@ -415,14 +419,14 @@ static const struct bad bad_configs[] = {
 	{ "{'tcp_idle': true, " IFACES ", 'services': []}",
 	  "tcp_idle: expected a string or a number" },
 	/* A backend can serve at most CANARY_BE_SVC_MAX services. */
-	{ CFG(SHARED(0) ", " SHARED(1) ", " SHARED(2) ", " SHARED(3) ", " SHARED(4)),
-	  "services[4].stable[0]: 192.0.2.10:80 is in more than 4 services' pools, the most the "
-	  "datapath can map a backend to (already in \"s0\", \"s1\", \"s2\", \"s3\")" },
-	{ CFG(SHARED(0) ", " SHARED(1) ", " SHARED(2) ", " SHARED(3) ", "
-	      "{'name': 's4', 'vip': '203.0.113.10', 'port': 14, 'stable': ['192.0.2.11'],"
+	{ CFG(EIGHT_SHARED ", " SHARED(8)),
+	  "services[8].stable[0]: 192.0.2.10:80 is in more than 8 services' pools, the most the "
+	  "datapath can map a backend to (already in " ALREADY_EIGHT ")" },
+	{ CFG(EIGHT_SHARED ", "
+	      "{'name': 's8', 'vip': '203.0.113.10', 'port': 18, 'stable': ['192.0.2.11'],"
 	      " 'canary': ['192.0.2.10:80']}"),
-	  "services[4].canary[0]: 192.0.2.10:80 is in more than 4 services' pools, the most the "
-	  "datapath can map a backend to (already in \"s0\", \"s1\", \"s2\", \"s3\")" },
+	  "services[8].canary[0]: 192.0.2.10:80 is in more than 8 services' pools, the most the "
+	  "datapath can map a backend to (already in " ALREADY_EIGHT ")" },
 	/* Durations, as any duration key reads them. */
 	{ RO("'interval': '5'"), "services[0].rollout.interval: \"5\" needs a unit: ms, s, m or h" },
 	{ RO("'interval': '-1s'"), "services[0].rollout.interval: \"-1s\" is negative" },
@@ -682,12 +686,12 @@ static void tcp_idle_parses(void **state)
 static void backend_shared_up_to_the_limit(void **state)
 {
 	static const char *const good[] = {
-		CFG(SHARED(0) ", " SHARED(1) ", " SHARED(2) ", " SHARED(3)),
+		CFG(EIGHT_SHARED),
 		CFG("{'name': 's0', 'vip': '203.0.113.10', 'port': 10,"
 		    " 'stable': ['192.0.2.10:80'], 'canary': ['192.0.2.10:80']}, "
 		    SHARED(1) ", " SHARED(2) ", " SHARED(3)),
-		CFG(SHARED(0) ", " SHARED(1) ", " SHARED(2) ", " SHARED(3) ", "
-		    "{'name': 's4', 'vip': '203.0.113.10', 'port': 14,"
+		CFG(EIGHT_SHARED ", "
+		    "{'name': 's8', 'vip': '203.0.113.10', 'port': 18,"
 		    " 'stable': ['192.0.2.10:81'], 'canary': ['192.0.2.11:80']}"),
 	};
 	struct canary_config cfg;

@@ -63,8 +63,9 @@ static int point_open(struct canary_dp *dp, const struct point *p)
 	}
 	for (unsigned int k = 0; k < p->services; k++) {
 		char vip[32];
+		/* A port a service: a backend may be in only CANARY_BE_SVC_MAX services' pools. */
 		struct bench_svc svc = { .vip = vip, .id = k, .weight = 1000,
-					 .backend = "198.51.100.50", .backend_port = 8080,
+					 .backend = "198.51.100.50", .backend_port = 8080 + k,
 					 .backends = p->backends };
 
 		vip_of(vip, sizeof(vip), k);
