@@ -28,8 +28,6 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-#define SECOND_NS	1000000000ULL
-
 enum pin_verdict {
 	PIN_KEEP,	/* the flow stays where it is */
 	PIN_LAST,	/* the flow's last packet: forward it, then retire the flow */
@@ -54,8 +52,7 @@ static __always_inline enum pin_verdict flow_pin(const struct pkt *p, struct flo
 		return PIN_AGAIN;
 	if (p->key.proto == IPPROTO_UDP && now - fv->last_ns > cfg_udp_idle_ns)
 		return PIN_EXPIRED;
-	if (now - fv->last_ns > SECOND_NS)
-		fe->last_ns = now;	/* to a second: one write a second, not a packet */
+	conn_touch(fe, now);
 	if (p->key.proto == IPPROTO_UDP)
 		return PIN_KEEP;
 	if ((p->tcp_flags & (TCP_SYN | TCP_ACK)) == TCP_SYN &&

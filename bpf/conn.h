@@ -39,6 +39,16 @@ static __always_inline void conn_mark_midstream(const struct pkt *p, struct flow
 }
 
 /*
+ * The entry's clock (the sweep's, and UDP's idle expiry) moves to a second: one write a
+ * second, not one a packet, whichever side sends.
+ */
+static __always_inline void conn_touch(struct flow_val *fe, __u64 now)
+{
+	if (now - fe->last_ns > 1000000000ULL)
+		fe->last_ns = now;
+}
+
+/*
  * Replies are taken only from the interface the flow leaves by towards its backend: one that
  * comes in from the clients' side claiming to be the backend's is forged, and must neither
  * count against a version nor end the flow. Routing must be symmetric for this (it is when
@@ -217,6 +227,8 @@ static __always_inline void conn_syn_reply(const struct pkt *p, struct syn_entry
 {
 	__u8 fl = p->tcp_flags;
 
+	if (!(se->fv.flags & CANARY_FLOW_REPLIED))
+		__sync_fetch_and_or(&se->fv.flags, CANARY_FLOW_REPLIED);
 	if (fl & TCP_RST) {
 		conn_count_rst(se->fv.flags, vs);
 		conn_count_new(&se->fv.flags, fv, vs);
@@ -352,6 +364,7 @@ static __always_inline struct ver_stats *conn_reply(const struct pkt *p, struct 
 	}
 	if (!(fe->flags & CANARY_FLOW_REPLIED))
 		__sync_fetch_and_or(&fe->flags, CANARY_FLOW_REPLIED);
+	conn_touch(fe, bpf_ktime_get_coarse_ns());
 	svc_state_of(fe->svc_id, &st);	/* a retired service's flows still get their replies */
 	*retire = conn_from_backend(p, fe, st.flags, vs) ||
 		  ((fe->flags & CANARY_FLOW_CLOSED) && p->key.proto == IPPROTO_TCP &&

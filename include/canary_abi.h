@@ -173,7 +173,8 @@ struct flow_val {
 				 * backend: any) */
 	__u64 syn_ns;		/* when the SYN went to the backend */
 	__u64 req_ns;		/* http: when the pending request's first byte went */
-	__u64 last_ns;		/* last client packet, to a second (idle expiry, the sweep) */
+	__u64 last_ns;		/* last packet either way, to a second (UDP idle expiry uses the
+				 * client's; the sweep both) */
 };
 
 /*
@@ -268,8 +269,9 @@ struct ver_stats {
 				 * new one); those that never complete are not new_flows */
 	__u64 midstream;	/* TCP flows first seen without a handshake (a stray segment, a
 				 * spoofed ACK, an older connection): not new_flows */
-	__u64 table_full;	/* connections flows had no room for: served from the SYN cache
-				 * while their entry lasts there (TCP), or packet by packet */
+	__u64 table_full;	/* packets of connections flows had no room for: served from the
+				 * SYN cache while their slot lasts there (TCP), or decided
+				 * packet by packet */
 };
 
 /*

@@ -3,6 +3,7 @@
  * Connection state under pressure: a SYN flood, a full table, a weight change during a
  * handshake, a backend in two services' pools, a SYN cache slot torn by two writers.
  */
+#include <errno.h>
 #include <netinet/in.h>
 #include <string.h>
 #include <linux/bpf.h>
@@ -241,6 +242,31 @@ static void displaced_handshake_counted(void **state)
 	assert_true(syn_pending(&d));
 }
 
+/*
+ * A backend in CANARY_BE_SVC_MAX services' pools takes no more; once one of them has moved to
+ * other backends, its place in the backend's list goes to the next.
+ */
+static void backend_list_makes_room(void **state)
+{
+	const char *shared[] = { "192.0.2.10" }, *other[] = { "192.0.2.11" };
+	struct test_svc svc[CANARY_BE_SVC_MAX + 1];
+	struct dp_env *env = *state;
+	struct backend be = { .port = 8080 };
+	char vip[32];
+
+	for (int i = 0; i <= CANARY_BE_SVC_MAX; i++) {
+		snprintf(vip, sizeof(vip), "198.51.100.%d", 100 + i);
+		env_svc(env, &svc[i], vip, 80, IPPROTO_TCP, 20 + i, 0);
+	}
+	for (int i = 0; i < CANARY_BE_SVC_MAX; i++)
+		env_pool(env, &svc[i], CANARY_V_STABLE, shared, 1, 8080);
+	assert_int_equal(addr_parse(shared[0], be.addr), 0);
+	assert_int_equal(pool_publish(&env->dp, svc[CANARY_BE_SVC_MAX].id, CANARY_V_STABLE, &be, 1),
+			 -ENOSPC);
+	env_pool(env, &svc[0], CANARY_V_STABLE, other, 1, 8080);
+	env_pool(env, &svc[CANARY_BE_SVC_MAX], CANARY_V_STABLE, shared, 1, 8080);
+}
+
 #define CONN_TEST(fn) cmocka_unit_test_setup_teardown(fn, env_setup, env_teardown)
 
 static const struct CMUnitTest conn_tests[] = {
@@ -250,6 +276,7 @@ static const struct CMUnitTest conn_tests[] = {
 	CONN_TEST(backend_of_two_services),
 	CONN_TEST(torn_syn_entry_reads_as_empty),
 	CONN_TEST(displaced_handshake_counted),
+	CONN_TEST(backend_list_makes_room),
 };
 
 const struct test_group conn_group = { "conn", conn_tests,

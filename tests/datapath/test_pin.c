@@ -18,9 +18,11 @@
 #include "dp_tests.h"
 #include "canary_bpf.skel.h"
 
-static const char *const map_names[] = { "svc", "svc_state", "svc_filter", "be_filter", "svc_backends", "lat_hist",
-					 "pool_empty", "flows", "overrides", "ver_stats",
-					 "be_stats", "dp_stats", "fib_cache", "tx_ports" };
+static const char *const map_names[] = { "svc", "svc_state", "svc_filter", "be_filter",
+					 "svc_backends", "lat_hist", "pool_empty", "flows",
+					 "syn_cache", "be_svc", "svc_vip", "conn_room",
+					 "overrides", "ver_stats", "be_stats", "dp_stats",
+					 "fib_cache", "tx_ports" };
 
 static void pin_dir_of(char *buf, size_t len)
 {

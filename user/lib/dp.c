@@ -74,11 +74,13 @@ static int map_reuse_pinned(struct bpf_map *map, const char *path, bool adopt_si
 	    info.max_entries != bpf_map__max_entries(map)) {
 		ret = -EEXIST;
 		snprintf(err, errlen,
-			 "pinned map %s has another layout (key %u, value %u, %u entries; this "
-			 "build wants %u, %u, %u): remove the old pins first",
-			 path, info.key_size, info.value_size, info.max_entries,
-			 bpf_map__key_size(map), bpf_map__value_size(map),
-			 bpf_map__max_entries(map));
+			 "pinned map %s has another layout (%s, key %u, value %u, %u entries; this "
+			 "build wants %s, %u, %u, %u): remove the old pins first (canaryctl "
+			 "teardown; established connections through the splitter are dropped)",
+			 path, libbpf_bpf_map_type_str(info.type) ?: "?", info.key_size,
+			 info.value_size, info.max_entries,
+			 libbpf_bpf_map_type_str(bpf_map__type(map)) ?: "?", bpf_map__key_size(map),
+			 bpf_map__value_size(map), bpf_map__max_entries(map));
 		goto out;
 	}
 	ret = bpf_map__reuse_fd(map, fd);

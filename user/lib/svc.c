@@ -269,8 +269,38 @@ static bool svc_active(struct canary_dp *dp, __u32 id)
 	       (st.flags & CANARY_SVC_F_ACTIVE);
 }
 
-/* Adds @id to what @v lists; a full list first drops the ids of retired services. */
-static int be_svc_list_add(struct canary_dp *dp, struct be_svc_val *v, __u32 id)
+/* Whether @be is in a pool of service @id as published now (a map-in-map lookup gives an id). */
+static bool pool_has(struct canary_dp *dp, __u32 id, const struct be_svc_key *be)
+{
+	struct pool *pool = malloc(sizeof(*pool));
+	bool found = false;
+
+	for (__u8 v = 0; pool && v < CANARY_V_MAX && !found; v++) {
+		__u32 idx = pool_index(id, v), inner_id, zero = 0;
+		int fd;
+
+		if (bpf_map_lookup_elem(map_fd(dp->skel->maps.svc_backends), &idx, &inner_id))
+			continue;
+		fd = bpf_map_get_fd_by_id(inner_id);
+		if (fd < 0)
+			continue;
+		if (!bpf_map_lookup_elem(fd, &zero, pool))
+			for (unsigned int i = 0; i < CANARY_MAX_BACKENDS && !found; i++)
+				found = !memcmp(pool->be[i].addr, be->addr, 16) &&
+					pool->be[i].port == be->port;
+		close(fd);
+	}
+	free(pool);
+	return found;
+}
+
+/*
+ * Adds @id to what @v lists for backend @be. A full list first drops the services that are
+ * retired or no longer have the backend: their flows to it lose their replies, which is why
+ * entries are not dropped before the room is needed.
+ */
+static int be_svc_list_add(struct canary_dp *dp, struct be_svc_val *v, __u32 id,
+			   const struct be_svc_key *be)
 {
 	unsigned int kept = 0;
 
@@ -279,7 +309,7 @@ static int be_svc_list_add(struct canary_dp *dp, struct be_svc_val *v, __u32 id)
 			return 0;
 	if (v->count == CANARY_BE_SVC_MAX) {
 		for (unsigned int i = 0; i < v->count; i++)
-			if (svc_active(dp, v->id[i]))
+			if (svc_active(dp, v->id[i]) && pool_has(dp, v->id[i], be))
 				v->id[kept++] = v->id[i];
 		v->count = kept;
 	}
@@ -302,7 +332,7 @@ static int be_svc_add(struct canary_dp *dp, __u32 id, const struct backend *be, 
 		memcpy(key.addr, be[i].addr, 16);
 		if (bpf_map_lookup_elem(fd, &key, &val) && errno != ENOENT)
 			return -errno;
-		ret = be_svc_list_add(dp, &val, id);
+		ret = be_svc_list_add(dp, &val, id, &key);
 		if (ret < 0)
 			return ret;
 		if (ret && bpf_map_update_elem(fd, &key, &val, BPF_ANY))
