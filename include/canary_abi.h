@@ -187,8 +187,9 @@ struct flow_val {
 #define CANARY_IDLE_TCP_NS	3600000000000ULL
 
 /*
- * syn_cache: ARRAY of CANARY_SYN_SLOTS, shared by every CPU, direct-mapped by a hash of the
- * client's tuple: TCP connections whose handshake has not completed. The SYN's decision waits
+ * syn_cache: ARRAY of CANARY_SYN_SLOTS, shared by every CPU, two-way set-associative by a
+ * hash of the client's tuple (slots 2i and 2i+1 a set): TCP connections whose handshake has
+ * not completed. The SYN's decision waits
  * here, not in flows, so spoofed SYNs (which never complete a handshake) can displace only
  * each other. The client's ACK of the SYN-ACK moves it into flows. check is a hash over key
  * and decision: two CPUs writing one slot at once leave an entry that reads as empty, never one

@@ -63,7 +63,10 @@ static inline __u32 canary_filter_bit(const __u8 *addr, __u16 port, __u8 proto)
 	return canary_hash_final(h, 3) & (CANARY_FILTER_WORDS * 64 - 1);
 }
 
-/* The syn_cache slot of a client's tuple (see canary_abi.h); its hash also seeds the check. */
+/*
+ * The syn_cache slot of a client's tuple (see canary_abi.h); it may also be in the other slot
+ * of the pair, slot ^ 1. Its hash also seeds the check.
+ */
 static inline __u32 canary_syn_key_hash(const struct flow_key *k)
 {
 	__u32 h = canary_hash_addr(CANARY_SEED_SYN, k->src);

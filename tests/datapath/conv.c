@@ -130,11 +130,28 @@ bool flow_present(struct conv *c)
 bool syn_entry_of(struct conv *c, struct syn_entry *e)
 {
 	struct flow_key k = conv_key(c);
-	__u32 slot = canary_syn_slot(canary_syn_key_hash(&k));
+	__u32 slot = syn_slot_of(c);
 
+	if (slot == SYN_NO_SLOT)
+		return false;
 	assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(c->env->dp.skel->maps.syn_cache), &slot,
 					     e), 0);
 	return !memcmp(&e->key, &k, sizeof(k));
+}
+
+__u32 syn_slot_of(struct conv *c)
+{
+	struct flow_key k = conv_key(c);
+	__u32 slot = canary_syn_slot(canary_syn_key_hash(&k));
+	struct syn_entry e;
+
+	for (int way = 0; way < 2; way++, slot ^= 1) {
+		assert_int_equal(bpf_map_lookup_elem(bpf_map__fd(c->env->dp.skel->maps.syn_cache),
+						     &slot, &e), 0);
+		if (!memcmp(&e.key, &k, sizeof(k)))
+			return slot;
+	}
+	return SYN_NO_SLOT;
 }
 
 bool syn_pending(struct conv *c)

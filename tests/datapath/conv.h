@@ -59,6 +59,10 @@ bool flow_present(struct conv *c);
 
 /* The connection's handshake, if it waits in the SYN cache. */
 bool syn_entry_of(struct conv *c, struct syn_entry *e);
+
+/* The SYN cache slot (of the key's pair) that holds the connection's key, or SYN_NO_SLOT. */
+#define SYN_NO_SLOT	((__u32)-1)
+__u32 syn_slot_of(struct conv *c);
 bool syn_pending(struct conv *c);
 
 /* The connection is gone: from flows, and from the SYN cache. */

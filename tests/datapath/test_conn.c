@@ -192,15 +192,14 @@ static void torn_syn_entry_reads_as_empty(void **state)
 {
 	struct conv c = { .client = "198.51.100.7", .vip = "198.51.100.100",
 			  .backend = "192.0.2.10", 40300, 80, 8080, IPPROTO_TCP };
-	int fd;
-	struct flow_key k;
 	struct syn_entry e;
 	__u32 slot;
+	int fd;
 
 	conv_start_split(&c, *state, 0);
 	client_sends(&c, F_SYN, NULL);
-	k = conv_key(&c);
-	slot = canary_syn_slot(canary_syn_key_hash(&k));
+	slot = syn_slot_of(&c);
+	assert_int_not_equal(slot, SYN_NO_SLOT);
 	fd = bpf_map__fd(c.env->dp.skel->maps.syn_cache);
 	assert_int_equal(bpf_map_lookup_elem(fd, &slot, &e), 0);
 	assert_int_equal(addr_parse(CANARY_BE, e.fv.nat_addr), 0);	/* another's backend */
@@ -211,35 +210,55 @@ static void torn_syn_entry_reads_as_empty(void **state)
 	assert_int_equal(conv_stats(&c).midstream, 1);
 }
 
-/* A SYN that takes the slot of a handshake still in progress is counted as displacing it. */
+static const char *const pair_clients[] = { "198.51.100.8", "198.51.100.9", "198.51.100.10",
+					    "198.51.100.11" };
+
+/*
+ * The next connection, in the order of pair_clients and then ports, after (@*client, @d's
+ * port) whose key falls in @pair; false if none.
+ */
+static bool next_in_pair(struct conv *d, unsigned int *client, __u32 pair)
+{
+	for (; *client < 4; (*client)++, d->cport = 0) {
+		d->client = pair_clients[*client];
+		while (++d->cport) {
+			struct flow_key k = conv_key(d);
+
+			if ((canary_syn_slot(canary_syn_key_hash(&k)) | 1) == pair)
+				return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * A slot pair holds two handshakes: a third SYN in it takes the older one's slot, and is
+ * counted as displacing it.
+ */
 static void displaced_handshake_counted(void **state)
 {
-	static const char *const clients[] = { "198.51.100.8", "198.51.100.9", "198.51.100.10" };
 	struct conv c = { .client = "198.51.100.7", .vip = "198.51.100.100",
-			  .backend = "192.0.2.10", 40400, 80, 8080, IPPROTO_TCP }, d;
+			  .backend = "192.0.2.10", 40400, 80, 8080, IPPROTO_TCP }, d1, d2;
+	unsigned int client = 0;
 	struct flow_key k;
-	bool found = false;
-	__u32 slot;
+	__u32 pair;
 
 	conv_start(&c, *state, 0);
 	k = conv_key(&c);
-	slot = canary_syn_slot(canary_syn_key_hash(&k));
-	d = c;
-	for (int i = 0; i < 3 && !found; i++) {
-		d.client = clients[i];
-		for (d.cport = 1; d.cport && !found; d.cport++) {
-			struct flow_key dk = conv_key(&d);
-
-			found = canary_syn_slot(canary_syn_key_hash(&dk)) == slot;
-		}
-	}
-	assert_true(found);
-	d.cport--;
+	pair = canary_syn_slot(canary_syn_key_hash(&k)) | 1;
+	d1 = c;
+	d1.cport = 0;
+	assert_true(next_in_pair(&d1, &client, pair));
+	d2 = d1;
+	assert_true(next_in_pair(&d2, &client, pair));
 	client_sends(&c, F_SYN, NULL);
-	client_sends(&d, F_SYN, NULL);
+	client_sends(&d1, F_SYN, NULL);
+	assert_int_equal(passed(c.env, CANARY_DP_SYN_DISPLACED), 0);
+	assert_true(syn_pending(&c) && syn_pending(&d1));
+	client_sends(&d2, F_SYN, NULL);
 	assert_int_equal(passed(c.env, CANARY_DP_SYN_DISPLACED), 1);
 	assert_false(syn_pending(&c));
-	assert_true(syn_pending(&d));
+	assert_true(syn_pending(&d1) && syn_pending(&d2));
 }
 
 /*
