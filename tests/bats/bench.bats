@@ -42,12 +42,14 @@ bench_leftovers() {
 		 "xdp-canary, local backends (TC)" "nginx weighted upstream" "nftables numgen DNAT"; do
 		[ "$(grep -c "^| $s" <<<"$report")" -eq 2 ]
 	done
-	# Packets per second: 8 forwarders, each forwarded frames to the sink.
-	[ "$(tail -n +2 "$out/pps.tsv" | wc -l)" -eq 8 ]
+	# Packets per second: 10 forwarders, each forwarded frames to the sink.
+	[ "$(tail -n +2 "$out/pps.tsv" | wc -l)" -eq 10 ]
 	run awk -F'\t' 'NR > 1 && !($4 > 0 && $5 > 0) { print }' "$out/pps.tsv"
 	[ -z "$output" ]
-	grep -q '^| xdp-canary, a new flow every frame | ' <<<"$report"
-	grep -q '^| nftables DNAT, a new flow every frame | ' <<<"$report"
+	grep -q '^| xdp-canary, a new flow (SYN) every frame | ' <<<"$report"
+	grep -q '^| xdp-canary, connections: SYN, ACK, RST | ' <<<"$report"
+	grep -q '^| nftables DNAT, a new flow (SYN) every frame | ' <<<"$report"
+	grep -q '^| nftables DNAT, connections: SYN, ACK, RST | ' <<<"$report"
 	# Scaling: 9 points, three axes.
 	[ "$(tail -n +2 "$out/scaling.tsv" | wc -l)" -eq 9 ]
 	[ "$(grep -c '^| \(flows\|services\|backends\) | [0-9]' <<<"$report")" -eq 9 ]
