@@ -2,10 +2,11 @@
 /*
  * xdp-canary datapath.
  *
- * XDP, on the interfaces clients and remote backends are reached by: client packets to a service
- * VIP are split between the stable and the canary pool by weight, pinned per flow, rewritten to
- * the chosen backend and forwarded; replies of remote backends are rewritten back to the VIP and
- * forwarded to the client.
+ * The forward path, on the interfaces clients and remote backends are reached by: client
+ * packets to a service VIP are split between the stable and the canary pool by weight, pinned per
+ * flow, rewritten to the chosen backend and forwarded; replies of remote backends are rewritten
+ * back to the VIP and forwarded to the client. One source, two entry points: XDP (the fast one)
+ * and TC ingress (veth with local senders, whose partial checksums XDP cannot see).
  *
  * TC egress, for backends on this host: their replies are generated here and never cross XDP,
  * so they are rewritten back to the VIP on their way out.
@@ -13,6 +14,7 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
+#include <bpf/bpf_core_read.h>
 
 #include "canary_abi.h"
 #include "config.h"
@@ -86,7 +88,7 @@ enum fwd_after {
 struct fwd_plan {
 	struct flow_val *fv;	/* the flow: a copy of its entry, or a decision (conn_room) */
 	struct ver_stats *vs;
-	enum fwd_after after;
+	struct conn_room *room;	/* room->after: what follows the send, an enum fwd_after */
 	__u32 syn_hash;		/* AFTER_SYN: the key's SYN cache hash */
 };
 
@@ -100,7 +102,7 @@ static __always_inline int plan_pinned(const struct pkt *p, struct flow_val *fe,
 		return XDP_PASS;	/* id out of range: user space wrote a bad entry */
 	if (p->key.proto == IPPROTO_TCP)
 		retire |= conn_from_client(p, fe, st->flags, pl->vs);
-	pl->after = retire ? AFTER_RETIRE : AFTER_NOTHING;
+	pl->room->after = retire ? AFTER_RETIRE : AFTER_NOTHING;
 	return PLAN_SEND;
 }
 
@@ -148,7 +150,7 @@ static __always_inline int plan_open(struct pkt *p, bool again, struct fwd_plan 
 		pl->vs->midstream++;
 	else
 		conn_count_new(&pl->fv->flags, pl->fv, pl->vs);
-	pl->after = AFTER_OPEN;
+	pl->room->after = AFTER_OPEN;
 	return PLAN_SEND;
 }
 
@@ -160,7 +162,7 @@ static __always_inline int plan_syn(struct pkt *p, struct fwd_plan *pl)
 	if (rc != PLAN_SEND)
 		return rc;
 	pl->vs->syns++;
-	pl->after = AFTER_SYN;
+	pl->room->after = AFTER_SYN;
 	return PLAN_SEND;
 }
 
@@ -196,8 +198,8 @@ static __always_inline int plan_tcp_unknown(struct pkt *p, struct fwd_plan *pl)
 	__u8 fl = p->tcp_flags;
 	struct syn_entry *se;
 
-	pl->after = AFTER_NOTHING;
-	pl->syn_hash = canary_syn_key_hash(&p->key);
+	pl->room->after = AFTER_NOTHING;
+	pl->syn_hash = dp_syn_key_hash(&p->key);
 	se = syn_find(&p->key, pl->syn_hash, pl->fv);
 	if (!se) {
 		if ((fl & (TCP_SYN | TCP_ACK)) == TCP_SYN)
@@ -252,11 +254,34 @@ static __always_inline int plan_known(struct pkt *p, struct flow_val *fe, struct
 	return plan_open(p, true, pl);
 }
 
-/* Counts the packet, rewrites it, forwards it; then what the plan says follows. */
-static __always_inline int fwd_planned(struct xdp_md *ctx, struct pkt *p, struct fwd_plan *pl,
-				       __u64 bytes, const bool v4)
+/*
+ * Rewrites the packet as @to says: in place with incremental checksums (XDP), or with the
+ * kernel's helpers (TC), which know partial and complete checksums. Returns 0, or -1: a TC packet
+ * half rewritten, counted, to be dropped.
+ */
+static __always_inline int pkt_rewrite(void *ctx, struct pkt *p, const struct nat_to *to,
+				       __u64 bytes, const bool v4, const bool tc)
+{
+	if (!tc) {
+		nat_rewrite(p, to->addr, to->port, to->dst, v4);
+		return 0;
+	}
+	if (!tc_nat(ctx, p, to, v4))
+		return 0;
+	count_passed(CANARY_DP_TC_REWRITE_FAIL, bytes);
+	return -1;
+}
+
+/*
+ * Counts the packet, forwards it, rewrites it; then what the plan says follows. The way out is
+ * found first, with the rewrite's new destination: TC's rewrite leaves the packet's pointers
+ * stale.
+ */
+static __always_inline int fwd_planned(void *ctx, struct pkt *p, struct fwd_plan *pl,
+				       __u64 bytes, const bool v4, const bool tc)
 {
 	__u32 be_idx = be_index(pl->fv->svc_id, pl->fv->version, pl->fv->be_slot);
+	struct nat_to to = { .addr = pl->fv->nat_addr, .port = pl->fv->nat_port, .dst = true };
 	struct be_stats *bs = bpf_map_lookup_elem(&be_stats, &be_idx);
 	struct ver_stats *vs = pl->vs;
 	__u32 egress = 0;
@@ -268,9 +293,14 @@ static __always_inline int fwd_planned(struct xdp_md *ctx, struct pkt *p, struct
 		bs->packets++;
 		bs->bytes += bytes;
 	}
-	nat_rewrite(p, pl->fv->nat_addr, pl->fv->nat_port, true, v4);
-	act = fwd_to_backend(ctx, p, pl->fv, be_idx, vs, &egress, v4);
-	switch (pl->after) {
+	act = fwd_to_backend(ctx, p, pl->fv, be_idx, vs, &egress, v4, tc);
+	if (pkt_rewrite(ctx, p, &to, bytes, v4, tc))
+		return XDP_DROP;
+	/*
+	 * Read back from map memory, the after-action is a value the verifier does not know: what
+	 * follows the send is verified once, not once for each way a plan can be made.
+	 */
+	switch (*(volatile __u32 *)&pl->room->after) {
 	case AFTER_RETIRE:
 		bpf_map_delete_elem(&flows, &p->key);
 		break;
@@ -291,22 +321,24 @@ static __always_inline int fwd_planned(struct xdp_md *ctx, struct pkt *p, struct
 }
 
 /* A backend's reply, seen on its way in (remote backends): back to the VIP, on to the client. */
-static __always_inline int reply_xdp(struct xdp_md *ctx, struct pkt *p, struct conn_ref *c,
-				     __u64 bytes, const bool v4)
+static __always_inline int reply_in(void *ctx, struct pkt *p, struct conn_ref *c, __u64 bytes,
+				    const bool v4, const bool tc)
 {
+	struct nat_to to = { .addr = c->fk->dst, .port = c->fk->dport, .dst = false };
 	struct ver_stats *vs;
 	bool retire;
 	int act;
 
-	if (!reply_side_ok(conn_ref_val(c), ctx->ingress_ifindex)) {
+	if (!reply_side_ok(conn_ref_val(c), hook_ifindex(ctx, tc))) {
 		count_passed(CANARY_DP_REPLY_WRONG_SIDE, bytes);
 		return XDP_PASS;
 	}
 	vs = conn_reply(p, c, bytes, &retire);
 	if (!vs)
 		return XDP_PASS;
-	nat_rewrite(p, c->fk->dst, c->fk->dport, false, v4);
-	act = fwd_to_client(ctx, p, vs, v4);
+	act = fwd_to_client(ctx, p, vs, c->fk, v4, tc);
+	if (pkt_rewrite(ctx, p, &to, bytes, v4, tc))
+		return XDP_DROP;
 	if (retire)
 		bpf_map_delete_elem(&flows, c->fk);
 	return act;
@@ -315,19 +347,19 @@ static __always_inline int reply_xdp(struct xdp_md *ctx, struct pkt *p, struct c
 #define REPLY_NONE	(-1)	/* not a reply of any connection */
 
 /* A packet from a backend's address and port: a reply, or REPLY_NONE. */
-static __always_inline int reply_packet(struct xdp_md *ctx, struct pkt *p, struct conn_ref *c,
-					__u64 bytes, const bool v4)
+static __always_inline int reply_packet(void *ctx, struct pkt *p, struct conn_ref *c,
+					__u64 bytes, const bool v4, const bool tc)
 {
 	if (!reply_find(&p->key, c))
 		return REPLY_NONE;
-	return reply_xdp(ctx, p, c, bytes, v4);
+	return reply_in(ctx, p, c, bytes, v4, tc);
 }
 
 /* A packet to a service: planned, then sent. */
-static __always_inline int fwd_packet(struct xdp_md *ctx, struct pkt *p, struct flow_val *fe,
-				      __u64 bytes, const bool v4)
+static __always_inline int fwd_packet(void *ctx, struct pkt *p, struct flow_val *fe, __u64 bytes,
+				      const bool v4, const bool tc)
 {
-	__u32 hook = CONN_ROOM_XDP;
+	__u32 hook = CONN_ROOM_INGRESS;
 	struct fwd_plan pl = {};
 	struct conn_room *r;
 	int rc;
@@ -336,41 +368,80 @@ static __always_inline int fwd_packet(struct xdp_md *ctx, struct pkt *p, struct 
 	if (!r)
 		return XDP_PASS;
 	pl.fv = &r->plan;
+	pl.room = r;
 
 	rc = fe ? plan_known(p, fe, &pl) : plan_unknown(p, &pl);
 	if (rc != PLAN_SEND)
 		return rc;
-	return fwd_planned(ctx, p, &pl, bytes, v4);
+	return fwd_planned(ctx, p, &pl, bytes, v4, tc);
+}
+
+#define FRAME_OURS	(-1)
+
+/*
+ * Whether the frame is addressed to the interface: FRAME_OURS, or what to do with a frame for
+ * another host (a promiscuous interface, a bridge port) that must not be split.
+ */
+static __always_inline int frame_check(void *ctx, const struct pkt *p, __u64 bytes,
+				       const bool tc)
+{
+	__u32 ifindex = hook_ifindex(ctx, tc);
+	struct if_cfg *ic = bpf_map_lookup_elem(&if_cfg, &ifindex);
+	const __u8 *d = p->eth->h_dest;
+
+	if (!ic || (*(__u32 *)d == *(__u32 *)ic->mac && *(__u16 *)(d + 4) == *(__u16 *)&ic->mac[4]))
+		return FRAME_OURS;
+	if (ic->flags & CANARY_IF_F_DROP_OTHER_HOST) {
+		count_passed(CANARY_DP_OTHER_HOST_DROP, bytes);
+		return XDP_DROP;
+	}
+	count_passed(CANARY_DP_OTHER_HOST, bytes);
+	return XDP_PASS;
+}
+
+/* A multi-buffer frame whose headers the first buffer does not hold is not truncated. */
+static __always_inline __u32 parse_reason(const struct pkt *p, int rc)
+{
+	if (rc == CANARY_DP_TRUNCATED && p->len > p->data_end - p->data)
+		return CANARY_DP_SPLIT_HEADERS;
+	return rc;
 }
 
 /*
  * A client packet finds its connection by its own tuple; a backend's reply through the
  * backend's services (reply_find). A known flow needs neither the service hash nor a decision.
+ * Returns an XDP action; the TC entry point translates it.
  */
-static __always_inline int ip_packet(struct xdp_md *ctx, struct pkt *p, __u64 bytes,
-				     const bool v4)
+static __always_inline int ip_packet(void *ctx, struct pkt *p, const bool v4, const bool tc)
 {
 	struct flow_val *fe = NULL;
 	struct conn_ref c;	/* an ICMP error's flow, or a reply's: one room for both */
+	__u64 bytes = p->len;
 	bool to_svc;
 	int rc;
 
 	rc = parse_l3_l4(p, v4);
-	if (rc == PARSE_ICMP && conn_ref_init(&c, CONN_ROOM_XDP))
-		icmp_seen(p, &c, bytes, ctx->ingress_ifindex, v4, true);
+	if (rc == PARSE_ICMP && frame_check(ctx, p, bytes, tc) == FRAME_OURS &&
+	    conn_ref_init(&c, CONN_ROOM_INGRESS))
+		icmp_seen(p, &c, bytes, hook_ifindex(ctx, tc), v4, true);
 	if (rc != PARSE_OK) {
 		if (rc >= 0)
-			count_passed(rc, bytes);
+			count_passed(parse_reason(p, rc), bytes);
 		return XDP_PASS;
 	}
 	to_svc = svc_filter_hit(&p->key);
+	if (!to_svc && !be_filter_hit(&p->key))
+		return XDP_PASS;
+	rc = frame_check(ctx, p, bytes, tc);
+	if (rc != FRAME_OURS)
+		return rc;
 	if (to_svc) {
 		fe = bpf_map_lookup_elem(&flows, &p->key);
 		if (fe)
-			return fwd_packet(ctx, p, fe, bytes, v4);
+			return fwd_packet(ctx, p, fe, bytes, v4, tc);
 	}
-	if (be_filter_hit(&p->key) && conn_ref_init(&c, CONN_ROOM_XDP)) {
-		rc = reply_packet(ctx, p, &c, bytes, v4);
+	if (be_filter_hit(&p->key) && conn_ref_init(&c, CONN_ROOM_INGRESS)) {
+		rc = reply_packet(ctx, p, &c, bytes, v4, tc);
 		if (rc != REPLY_NONE)
 			return rc;
 		if (!to_svc)
@@ -378,52 +449,122 @@ static __always_inline int ip_packet(struct xdp_md *ctx, struct pkt *p, __u64 by
 	}
 	if (!to_svc)
 		return XDP_PASS;
-	return fwd_packet(ctx, p, NULL, bytes, v4);
+	return fwd_packet(ctx, p, NULL, bytes, v4, tc);
 }
 
-/* A frame of their own, each: the families' paths never meet, their stack need not add up. */
-static __noinline int ip4_packet(struct xdp_md *ctx, struct pkt *p)
+/*
+ * A function of their own for each family and hook: the paths never meet, their stack need not
+ * add up, and each hook's helpers stay out of the other's program.
+ */
+static __noinline int xdp_ip4(struct xdp_md *ctx, struct pkt *p)
 {
-	return ip_packet(ctx, p, p->len, true);
+	return ip_packet(ctx, p, true, false);
 }
 
-static __noinline int ip6_packet(struct xdp_md *ctx, struct pkt *p)
+static __noinline int xdp_ip6(struct xdp_md *ctx, struct pkt *p)
 {
-	return ip_packet(ctx, p, p->len, false);
+	return ip_packet(ctx, p, false, false);
 }
 
-SEC("xdp")
+static __noinline int tc_ip4(struct __sk_buff *skb, struct pkt *p)
+{
+	return ip_packet(skb, p, true, true);
+}
+
+static __noinline int tc_ip6(struct __sk_buff *skb, struct pkt *p)
+{
+	return ip_packet(skb, p, false, true);
+}
+
+/*
+ * The whole frame's length: with multi-buffer XDP (xdp.frags, Linux 5.18), data_end ends the
+ * first buffer only. Older kernels load the program without frags, and have one buffer.
+ */
+static __always_inline __u32 xdp_frame_len(struct xdp_md *ctx, const struct pkt *p)
+{
+	if (bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_xdp_get_buff_len))
+		return bpf_xdp_get_buff_len(ctx);
+	return p->data_end - p->data;
+}
+
+SEC("xdp.frags")
 int xdp_canary_fwd(struct xdp_md *ctx)
 {
 	struct pkt p = {
 		.data = (void *)(long)ctx->data,
 		.data_end = (void *)(long)ctx->data_end,
 	};
-	__u64 bytes = p.data_end - p.data;
 	__be16 proto;
 	int rc;
 
-	p.len = bytes;
+	p.len = xdp_frame_len(ctx, &p);
 	rc = parse_l2(&p, &proto);
 	if (rc != PARSE_OK) {
-		count_passed(rc, bytes);
+		count_passed(parse_reason(&p, rc), p.len);
 		return XDP_PASS;
 	}
 	if (proto == bpf_htons(ETH_P_IP))
-		return ip4_packet(ctx, &p);
+		return xdp_ip4(ctx, &p);
 	if (proto == bpf_htons(ETH_P_IPV6))
-		return ip6_packet(ctx, &p);
+		return xdp_ip6(ctx, &p);
 	return XDP_PASS;
 }
 
-static __always_inline int tc_ip_packet(struct __sk_buff *skb, struct pkt *p, const bool v4)
+/* Headers and the first bytes of data must be readable in place. */
+static __always_inline void tc_pull(struct __sk_buff *skb)
+{
+	if (skb->len > skb->data_end - skb->data)
+		bpf_skb_pull_data(skb, skb->len < TC_PULL_LEN ? skb->len : TC_PULL_LEN);
+}
+
+static __always_inline int tc_verdict(int act)
+{
+	if (act == XDP_DROP)
+		return TC_ACT_SHOT;
+	return act == XDP_REDIRECT ? TC_ACT_REDIRECT : TC_ACT_OK;
+}
+
+/*
+ * The forward path at TC ingress, for interfaces XDP cannot serve well: veth with local senders
+ * (container hosts), whose packets carry partial checksums that XDP cannot see. Same maps,
+ * same decisions, same counters as xdp_canary_fwd.
+ */
+SEC("tc")
+int tc_canary_fwd(struct __sk_buff *skb)
+{
+	struct pkt p = {};
+	__be16 proto;
+	int rc;
+
+	tc_pull(skb);
+	/* Context fields are read at a constant offset of the context itself, or not at all. */
+	barrier_var(skb);
+	p.data = (void *)(long)skb->data;
+	p.data_end = (void *)(long)skb->data_end;
+	p.len = skb->len;
+	p.gso = skb->gso_size != 0;
+	p.tagged = skb->vlan_present;	/* the kernel took the outer tag off already */
+	rc = parse_l2(&p, &proto);
+	if (rc != PARSE_OK) {
+		count_passed(rc, p.len);
+		return TC_ACT_OK;
+	}
+	if (proto == bpf_htons(ETH_P_IP))
+		return tc_verdict(tc_ip4(skb, &p));
+	if (proto == bpf_htons(ETH_P_IPV6))
+		return tc_verdict(tc_ip6(skb, &p));
+	return TC_ACT_OK;
+}
+
+static __always_inline int tc_reply_packet(struct __sk_buff *skb, struct pkt *p, const bool v4)
 {
 	__u64 bytes = skb->len;
+	struct nat_to to;
 	struct conn_ref c;
 	bool retire;
 	int rc;
 
-	if (!conn_ref_init(&c, CONN_ROOM_TC))
+	if (!conn_ref_init(&c, CONN_ROOM_EGRESS))
 		return TC_ACT_OK;
 	rc = parse_l3_l4(p, v4);
 	if (rc == PARSE_ICMP)
@@ -435,27 +576,22 @@ static __always_inline int tc_ip_packet(struct __sk_buff *skb, struct pkt *p, co
 		return TC_ACT_OK;
 	}
 	conn_reply(p, &c, bytes, &retire);
-	/* Packet pointers are stale from here on. */
-	if (tc_snat(skb, p, c.fk->dst, c.fk->dport, v4)) {
-		/* Half rewritten, it would leave with the backend's address or a bad checksum. */
-		count_passed(CANARY_DP_TC_REWRITE_FAIL, bytes);
-		return TC_ACT_SHOT;
-	}
+	to = (struct nat_to){ .addr = c.fk->dst, .port = c.fk->dport, .dst = false };
+	if (pkt_rewrite(skb, p, &to, bytes, v4, true))
+		return TC_ACT_SHOT;	/* half rewritten: the backend's address or a bad checksum */
 	if (retire)
 		bpf_map_delete_elem(&flows, c.fk);
 	return TC_ACT_OK;
 }
 
+/* TC egress, for backends on this host: their replies, back to the VIP on their way out. */
 SEC("tc")
 int tc_canary_reply(struct __sk_buff *skb)
 {
 	struct pkt p = {};
 	__be16 proto;
 
-	/* Headers and the first bytes of data must be readable in place. */
-	if (skb->len > skb->data_end - skb->data)
-		bpf_skb_pull_data(skb, skb->len < TC_PULL_LEN ? skb->len : TC_PULL_LEN);
-	/* Context fields are read at a constant offset of the context itself, or not at all. */
+	tc_pull(skb);
 	barrier_var(skb);
 	p.data = (void *)(long)skb->data;
 	p.data_end = (void *)(long)skb->data_end;
@@ -463,8 +599,8 @@ int tc_canary_reply(struct __sk_buff *skb)
 	if (parse_l2(&p, &proto) != PARSE_OK)
 		return TC_ACT_OK;
 	if (proto == bpf_htons(ETH_P_IP))
-		return tc_ip_packet(skb, &p, true);
+		return tc_reply_packet(skb, &p, true);
 	if (proto == bpf_htons(ETH_P_IPV6))
-		return tc_ip_packet(skb, &p, false);
+		return tc_reply_packet(skb, &p, false);
 	return TC_ACT_OK;
 }

@@ -252,7 +252,7 @@ struct conn_ref {
 	struct flow_val *fv;	/* and its checked copy */
 };
 
-/* @hook: CONN_ROOM_XDP or CONN_ROOM_TC, which never share a CPU's room. */
+/* @hook: CONN_ROOM_INGRESS or CONN_ROOM_EGRESS. */
 static __always_inline bool conn_ref_init(struct conn_ref *c, __u32 hook)
 {
 	struct conn_room *r = bpf_map_lookup_elem(&conn_room, &hook);
@@ -292,44 +292,76 @@ static __always_inline bool reply_key_of_svc(const struct flow_key *rk, __u32 id
 	return true;
 }
 
+/* The entry in flows of @rk's connection to service @id (its forward key in @fk), or NULL. */
+static __always_inline struct flow_val *reply_in_flows(const struct flow_key *rk, __u32 id,
+						       struct flow_key *fk)
+{
+	struct flow_val *fe;
+
+	if (!reply_key_of_svc(rk, id, fk))
+		return NULL;
+	fe = bpf_map_lookup_elem(&flows, fk);
+	return fe && conn_backend_is(fe, rk) ? fe : NULL;
+}
+
+/* The same in the SYN cache; *@fv gets the checked copy of the handshake's decision. */
+static __always_inline struct syn_entry *reply_in_syn(const struct flow_key *rk, __u32 id,
+						      struct flow_key *fk, struct flow_val *fv)
+{
+	struct syn_entry *se;
+
+	if (!reply_key_of_svc(rk, id, fk))
+		return NULL;
+	se = syn_find(fk, dp_syn_key_hash(fk), fv);
+	return se && conn_backend_is(fv, rk) ? se : NULL;
+}
+
 /*
- * The connection a reply (backend to client, @rk) belongs to. The backend's services (be_svc)
- * give the VIPs it answers for; each gives a forward key to look up: in flows first, for every
- * one of them (almost every reply is an established connection's), then in the SYN cache.
- * Loops, not unrolled: most backends have one service, and the program stays short.
+ * Which of a backend's services after its first (@bv) has the connection @rk answers, in the
+ * SYN cache (@syn) or in flows: its index, or 0 for none. A global function, which the verifier
+ * checks once, not on every path to a reply; @fk and @fv are room to look in.
  */
+__noinline int dp_reply_scan(const struct flow_key *rk, const struct be_svc_val *bv,
+			     struct flow_key *fk, struct flow_val *fv, int syn)
+{
+	if (!rk || !bv || !fk || !fv)
+		return 0;
+#pragma clang loop unroll(disable)
+	for (int i = 1; i < CANARY_BE_SVC_MAX && i < bv->count; i++)
+		if (syn ? !!reply_in_syn(rk, bv->id[i], fk, fv) : !!reply_in_flows(rk, bv->id[i], fk))
+			return i;
+	return 0;
+}
+
+_Static_assert(!(CANARY_BE_SVC_MAX & (CANARY_BE_SVC_MAX - 1)), "a mask bounds be_svc indexes");
+
 static __always_inline bool reply_find(const struct flow_key *rk, struct conn_ref *c)
 {
 	struct be_svc_key bk = { .port = rk->sport };
 	struct be_svc_val *bv;
+	int i;
 
 	__builtin_memcpy(bk.addr, rk->src, 16);
 	bv = bpf_map_lookup_elem(&be_svc, &bk);
-	if (!bv)
+	if (!bv || !bv->count)
 		return false;
-	c->fe = NULL;
 	c->se = NULL;
-#pragma clang loop unroll(disable)
-	for (int i = 0; i < CANARY_BE_SVC_MAX && i < bv->count; i++) {
-		if (!reply_key_of_svc(rk, bv->id[i], c->fk))
-			continue;
-		c->fe = bpf_map_lookup_elem(&flows, c->fk);
-		if (c->fe && conn_backend_is(c->fe, rk))
-			return true;
-	}
-	c->fe = NULL;
-	if (rk->proto != IPPROTO_TCP)
-		return false;
-#pragma clang loop unroll(disable)
-	for (int i = 0; i < CANARY_BE_SVC_MAX && i < bv->count; i++) {
-		if (!reply_key_of_svc(rk, bv->id[i], c->fk))
-			continue;
-		c->se = syn_find(c->fk, canary_syn_key_hash(c->fk), c->fv);
-		if (c->se && conn_backend_is(c->fv, rk))
-			return true;
-	}
-	c->se = NULL;
-	return false;
+	c->fe = reply_in_flows(rk, bv->id[0], c->fk);
+	if (c->fe)
+		return true;
+	i = bv->count > 1 ? dp_reply_scan(rk, bv, c->fk, c->fv, false) : 0;
+	/* The mask bounds the index for the verifier; dp_reply_scan() returns less anyway. */
+	if (i > 0)
+		c->fe = reply_in_flows(rk, bv->id[i & (CANARY_BE_SVC_MAX - 1)], c->fk);
+	if (c->fe || rk->proto != IPPROTO_TCP)
+		return c->fe;
+	c->se = reply_in_syn(rk, bv->id[0], c->fk, c->fv);
+	if (c->se)
+		return true;
+	i = bv->count > 1 ? dp_reply_scan(rk, bv, c->fk, c->fv, true) : 0;
+	if (i > 0)
+		c->se = reply_in_syn(rk, bv->id[i & (CANARY_BE_SVC_MAX - 1)], c->fk, c->fv);
+	return c->se;
 }
 
 /* The connection's state as the reply path reads it: the entry, or the handshake's copy. */

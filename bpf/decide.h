@@ -7,26 +7,10 @@
 #define XDP_CANARY_DECIDE_H
 
 #include "canary_abi.h"
-#include "canary_hash.h"
+#include "hash.h"
 #include "maps.h"
 #include "parse.h"
 #include "svc.h"
-
-/*
- * The hash a flow is bucketed by. In client mode it covers the client address alone, so every
- * connection of one client lands in the same bucket, hence on the same version.
- */
-static __always_inline __u32 flow_hash(const struct flow_key *k, __u8 mode, __u32 seed)
-{
-	__u32 h = canary_hash_addr(seed, k->src);
-
-	if (mode == CANARY_HASH_CLIENT)
-		return canary_hash_final(h, 4);
-	h = canary_hash_addr(h, k->dst);
-	h = canary_hash_mix(h, (__u32)k->sport << 16 | k->dport);
-	h = canary_hash_mix(h, k->proto);
-	return canary_hash_final(h, 10);
-}
 
 /* Returns the version an override prefix forces on this client, or -1. */
 static __always_inline int override_version(__u32 svc_id, const __u8 *client)
@@ -58,7 +42,7 @@ static __always_inline __u8 pick_version(const struct flow_key *k, __u32 svc_id,
 	*overridden = forced >= 0;
 	if (forced >= 0)
 		return forced;
-	return flow_hash(k, st->mode, CANARY_SEED_VERSION) % CANARY_WEIGHT_MAX < st->weight ?
+	return dp_flow_hash(k, st->mode, CANARY_SEED_VERSION) % CANARY_WEIGHT_MAX < st->weight ?
 		CANARY_V_CANARY : CANARY_V_STABLE;
 }
 
@@ -78,7 +62,7 @@ static __always_inline bool pick_backend(const struct flow_key *k, __u32 svc_id,
 	pool = bpf_map_lookup_elem(inner, &zero);
 	if (!pool || !pool->count)
 		return false;
-	slot = flow_hash(k, st->mode, CANARY_SEED_BACKEND) % CANARY_MAGLEV_SIZE;
+	slot = dp_flow_hash(k, st->mode, CANARY_SEED_BACKEND) % CANARY_MAGLEV_SIZE;
 	/* The verifier does not bound a modulo: keep the compiler from folding this check away. */
 	barrier_var(slot);
 	if (slot >= CANARY_MAGLEV_SIZE)

@@ -116,7 +116,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, CANARY_DP_MAX);
+	__uint(max_entries, CANARY_DP_SLOTS);
 	__type(key, __u32);
 	__type(value, struct dp_stats);
 } dp_stats SEC(".maps");
@@ -135,13 +135,26 @@ struct {
 	__type(value, __u32);
 } tx_ports SEC(".maps");
 
-/* Per CPU room for what the stack has no space for; XDP and TC each have their own. */
-enum { CONN_ROOM_XDP, CONN_ROOM_TC, CONN_ROOM_MAX };
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, CANARY_IF_MAX);
+	__type(key, __u32);
+	__type(value, struct if_cfg);
+} if_cfg SEC(".maps");
+
+/*
+ * Per CPU room for what the stack has no space for. The forward path (XDP, or TC ingress) and
+ * the egress reply path each have their own, so that neither need know when the other runs.
+ */
+enum { CONN_ROOM_INGRESS, CONN_ROOM_EGRESS, CONN_ROOM_MAX };
 
 struct conn_room {
 	struct flow_key fk;	/* a reply's forward key */
 	struct flow_val fv;	/* a reply's handshake: the SYN cache entry's checked copy */
 	struct flow_val plan;	/* the forward path's flow: a copy of its entry, or a decision */
+	__u32 after;		/* the forward path's enum fwd_after */
+	__u32 reserved;
+	struct bpf_fib_lookup fib;	/* the forward path's FIB question and answer */
 };
 
 struct {

@@ -6,6 +6,13 @@
 #include "csum.h"
 #include "parse.h"
 
+/* What a rewrite puts in: the new address and port, and which end they go to. */
+struct nat_to {
+	const __u8 *addr;
+	__u16 port;
+	bool dst;		/* towards a backend; else a reply, from the VIP */
+};
+
 /*
  * Rewrites the destination (@dst, towards a backend) or the source (replies, back to the VIP)
  * address and port. The L4 checksum covers the pseudo-header, so it takes the address change as

@@ -48,7 +48,9 @@ struct pkt {
 	void *payload;		/* the first byte after the L4 header */
 	__u16 payload_len;	/* bytes of data the headers say the packet carries */
 	__u8 tcp_flags;
-	__u8 vlan_tags;
+	__u8 vlan_tags;		/* tags in the frame itself */
+	bool tagged;		/* a VLAN tag in the frame, or (TC) taken off into the skb */
+	bool gso;		/* TC: a GSO packet, cut into segments on its way out */
 	struct flow_key key;
 };
 
@@ -82,6 +84,7 @@ static __always_inline int parse_l2(struct pkt *p, __be16 *proto)
 		*proto = tag->proto;
 		cur = tag + 1;
 		p->vlan_tags++;
+		p->tagged = true;
 	}
 	if (*proto == bpf_htons(ETH_P_8021Q) || *proto == bpf_htons(ETH_P_8021AD))
 		return CANARY_DP_VLAN_DEPTH;

@@ -12,32 +12,10 @@
 #include "canary_abi.h"
 #include "canary_hash.h"
 #include "config.h"
+#include "hash.h"
 #include "maps.h"
 #include "svc.h"
 
-/* Everything of the entry but its flags, which change in place. */
-static __always_inline __u32 syn_check_of(__u32 h, const struct flow_val *fv)
-{
-	h = canary_hash_addr(h, fv->nat_addr);
-	h = canary_hash_mix(h, (__u32)fv->nat_port << 16 | (__u32)fv->version << 8 | fv->be_slot);
-	h = canary_hash_mix(h, fv->svc_id);
-	h = canary_hash_mix(h, fv->gen);
-	h = canary_hash_mix(h, fv->be_ifindex);
-	h = canary_hash_mix(h, (__u32)fv->syn_ns);
-	h = canary_hash_mix(h, fv->syn_ns >> 32);
-	return canary_hash_final(h, 21);
-}
-
-static __always_inline bool flow_key_equal(const struct flow_key *a, const struct flow_key *b)
-{
-	const __u32 *x = (const __u32 *)a, *y = (const __u32 *)b;
-	__u32 diff = 0;
-
-#pragma unroll
-	for (int i = 0; i < (int)(sizeof(*a) / 4); i++)
-		diff |= x[i] ^ y[i];
-	return !diff;
-}
 
 /* The entry in @slot, if it is @k's and whole: *@fv gets the checked copy of its decision. */
 static __always_inline struct syn_entry *syn_way(const struct flow_key *k, __u32 h, __u32 slot,
@@ -46,15 +24,15 @@ static __always_inline struct syn_entry *syn_way(const struct flow_key *k, __u32
 	struct syn_entry *e = bpf_map_lookup_elem(&syn_cache, &slot);
 	__u32 check;
 
-	if (!e || !flow_key_equal(&e->key, k))
+	if (!e || !dp_key_equal(&e->key, k))
 		return NULL;
 	check = e->check;
 	*fv = e->fv;
-	return syn_check_of(h, fv) == check ? e : NULL;
+	return dp_syn_check(h, fv) == check ? e : NULL;
 }
 
 /*
- * The unfinished handshake of @k, or NULL; @h is canary_syn_key_hash(@k), computed once for a
+ * The unfinished handshake of @k, or NULL; @h is dp_syn_key_hash(@k), computed once for a
  * lookup and the store that may follow. *@fv gets a copy of the decision, taken before the
  * check: what the caller acts on is what was checked. A key may be in either slot of its pair.
  */
@@ -81,7 +59,7 @@ static __always_inline bool syn_slot_free(const struct syn_entry *e, __u64 now)
 static __always_inline void syn_store(const struct flow_key *k, __u32 h,
 				      const struct flow_val *fv, __u64 bytes)
 {
-	__u32 slot = canary_syn_slot(h), other = slot ^ 1, check = syn_check_of(h, fv);
+	__u32 slot = canary_syn_slot(h), other = slot ^ 1, check = dp_syn_check(h, fv);
 	struct syn_entry *e = bpf_map_lookup_elem(&syn_cache, &slot);
 	struct syn_entry *e2 = bpf_map_lookup_elem(&syn_cache, &other);
 

@@ -316,8 +316,14 @@ enum canary_dp_reason {
 					 * interface than its backend's: forged, not taken */
 	CANARY_DP_SYN_DISPLACED = 8,	/* not a packet passed: a SYN that took the SYN cache slot
 					 * of a handshake still in progress */
+	CANARY_DP_SPLIT_HEADERS = 9,	/* multi-buffer XDP: headers reach past the first buffer */
+	CANARY_DP_OTHER_HOST = 10,	/* addressed to another MAC than the interface's: passed */
+	CANARY_DP_OTHER_HOST_DROP = 11,	/* the same, dropped ("other_host": "drop") */
 	CANARY_DP_MAX,
 };
+
+/* dp_stats' size: room for reasons to come without a new map layout. */
+#define CANARY_DP_SLOTS		32
 
 struct dp_stats {
 	__u64 packets;
@@ -325,6 +331,19 @@ struct dp_stats {
 };
 
 /* tx_ports: DEVMAP_HASH, ifindex -> ifindex: the interfaces the datapath may redirect to. */
+
+/*
+ * if_cfg: HASH, ifindex -> struct if_cfg: the interfaces the forward program is attached to.
+ * Only frames to the interface's own MAC are split; an interface without an entry (a test run)
+ * takes every frame.
+ */
+#define CANARY_IF_MAX			64
+#define CANARY_IF_F_DROP_OTHER_HOST	(1U << 0)	/* else passed, as if not there */
+
+struct if_cfg {
+	__u8 mac[6];
+	__u16 flags;
+};
 
 /*
  * be_filter: like svc_filter, for replies: one bit per canary_filter_bit(backend, port, 0). Bits

@@ -282,6 +282,9 @@ static const struct { const char *reason, *action; } dp_reasons[] = {
 	[CANARY_DP_PMTU_REWRITTEN] = { "pmtu_rewritten", "pass" },
 	[CANARY_DP_REPLY_WRONG_SIDE] = { "reply_wrong_side", "pass" },
 	[CANARY_DP_SYN_DISPLACED] = { "syn_displaced", "forward" },
+	[CANARY_DP_SPLIT_HEADERS] = { "split_headers", "pass" },
+	[CANARY_DP_OTHER_HOST] = { "other_host", "pass" },
+	[CANARY_DP_OTHER_HOST_DROP] = { "other_host", "drop" },
 };
 
 _Static_assert(sizeof(dp_reasons) / sizeof(dp_reasons[0]) == CANARY_DP_MAX,

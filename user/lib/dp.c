@@ -190,6 +190,17 @@ static void maps_unmap(struct canary_dp *dp)
 	dp->be_filter_words = NULL;
 }
 
+/* Multi-buffer XDP came in Linux 5.18: older kernels refuse the flag, and have one buffer. */
+static void xdp_frags_fit(struct canary_dp *dp)
+{
+	struct bpf_program *prog = dp->skel->progs.xdp_canary_fwd;
+
+	dp->xdp_frags = libbpf_probe_bpf_helper(BPF_PROG_TYPE_XDP, BPF_FUNC_xdp_get_buff_len,
+						NULL) == 1;
+	if (!dp->xdp_frags)
+		bpf_program__set_flags(prog, bpf_program__flags(prog) & ~BPF_F_XDP_HAS_FRAGS);
+}
+
 int canary_dp_open(struct canary_dp *dp, const struct canary_dp_opts *opts, char *err,
 		   size_t errlen)
 {
@@ -232,6 +243,7 @@ int canary_dp_open(struct canary_dp *dp, const struct canary_dp_opts *opts, char
 	ret = kfeat_check(err, errlen);
 	if (ret)
 		goto fail;
+	xdp_frags_fit(dp);
 	ret = canary_bpf__load(dp->skel);
 	if (ret) {
 		snprintf(err, errlen, "load BPF object (pins in %s): %s",

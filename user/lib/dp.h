@@ -32,6 +32,7 @@ struct canary_dp {
 	struct canary_attach attached[CANARY_MAX_ATTACH];
 	int nattached;
 	char pin_dir[PATH_MAX];	/* "" when not pinned */
+	bool xdp_frags;		/* the XDP program takes multi-buffer frames (Linux 5.18+) */
 };
 
 struct canary_dp_opts {
