@@ -89,7 +89,8 @@ scrape() {	# PATH
 
 # The file's work directory (world-readable, so that the non-root tests reach the socket and the
 # config) with the agent's config, log and PID file; and its namespace with a veth pair
-# s0 <-> s0p, all up. For setup_file.
+# s0 <-> s0p, all up, and IPv4 forwarding on (the backends are remote: canaryd refuses to
+# start without it). For setup_file.
 agent_env_up() {
 	export CANARYD="$BATS_TEST_DIRNAME/../../build/canaryd"
 	export CANARYCTL="$BATS_TEST_DIRNAME/../../build/canaryctl"
@@ -105,4 +106,5 @@ agent_env_up() {
 	for l in s0 s0p lo; do
 		ip -n "$NS" link set "$l" up
 	done
+	ip netns exec "$NS" sysctl -qw net.ipv4.ip_forward=1
 }

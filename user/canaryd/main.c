@@ -22,6 +22,7 @@
 
 #include "canaryd.h"
 #include "engine.h"
+#include "hostcheck.h"
 #include "ops.h"
 #include "rollout.h"
 
@@ -212,15 +213,35 @@ static void startup_settings_keep(struct canary_config *next, const struct canar
 	next->breaker_every_ms = cur->breaker_every_ms;
 }
 
+/* What the host must offer @cfg: its interfaces, and forwarding where backends are remote. */
+static int host_ready(const struct canary_config *cfg, char *err, size_t errlen)
+{
+	int ret = ifaces_preflight(cfg, err, errlen);
+
+	if (!ret)
+		ret = host_forwarding_check_here(cfg, err, errlen);
+	return ret;
+}
+
+static void reload_refused(struct canaryd *d, const char *err)
+{
+	d->counters.reloads_failed++;
+	d->last_reload_ok = false;
+	log_err("reload %s: %s; keeping the running config", d->cfg.path, err);
+}
+
 static void reload(struct canaryd *d)
 {
 	struct canary_config next, old;
 	char err[512] = "";
 
 	if (config_load(d->cfg.path, &next, err, sizeof(err))) {
-		d->counters.reloads_failed++;
-		d->last_reload_ok = false;
-		log_err("reload %s: %s; keeping the running config", d->cfg.path, err);
+		reload_refused(d, err);
+		return;
+	}
+	if (host_ready(&next, err, sizeof(err))) {
+		reload_refused(d, err);
+		config_free(&next);
 		return;
 	}
 	startup_settings_keep(&next, &d->cfg);
@@ -370,11 +391,13 @@ static int serve_setup(struct canaryd *d, char *err, size_t errlen)
 	return 0;
 }
 
-/* In order: nothing is made before the interfaces are known to be there. */
+/* In order: nothing is made before the host is known to be fit. */
 static int start_steps(struct canaryd *d, char *err, size_t errlen)
 {
-	int ret = ifaces_preflight(&d->cfg, err, errlen);
+	int ret = host_btf_check(host_btf_path(), err, errlen);
 
+	if (!ret)
+		ret = host_ready(&d->cfg, err, errlen);
 	if (!ret)
 		ret = agent_lock(d, err, errlen);
 	if (!ret)
