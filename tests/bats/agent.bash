@@ -52,6 +52,23 @@ agent_stop() {
 	pid_stop "$pid"
 }
 
+# Starts canaryd and expects it to fail; its log is in $output.
+agent_fails() {	# [ENV=VALUE...]
+	run --separate-stderr env "$@" "$CANARYD" -c "$CFG" --netns "$NS"
+	echo "$stderr"
+	output=$stderr
+	[ "$status" -ne 0 ]
+}
+
+# Writes the config: the file's pins, state, socket and exporter, BASE's interfaces and services,
+# then the jq FILTER.
+agent_config() {	# BASE [FILTER]
+	jq --arg pin "$PIN" --arg dir "$DIR" --arg port "$PORT" '{pin_dir: $pin,
+		state_dir: "\($dir)/state", control: {socket: "\($dir)/ctl.sock"},
+		exporter: {listen: "127.0.0.1:\($port)"}} + . | '"${2:-.}" <<<"$1" >"$CFG"
+	chmod 644 "$CFG"
+}
+
 ensure_running() {
 	agent_running || agent_up
 }
