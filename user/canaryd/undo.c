@@ -138,6 +138,10 @@ static void pins_undo(struct canaryd *d, struct undo *u)
 
 	if (!d->dp.skel)
 		return;		/* the datapath's own open undid itself */
+	/*
+	 * A takeover keeps every pin, also one it made for a map the old pins lacked: the program
+	 * it swapped into the links it keeps uses that map.
+	 */
 	if (!d->made.datapath) {
 		u->kept_datapath = true;
 		return;

@@ -17,8 +17,8 @@ int host_btf_check(const char *path, char *err, size_t errlen)
 {
 	if (access(path, R_OK) == 0)
 		return 0;
-	snprintf(err, errlen, "no kernel BTF at %s (%s): the CO-RE programs cannot load; the kernel "
-		 "must be built with CONFIG_DEBUG_INFO_BTF=y", path, strerror(errno));
+	snprintf(err, errlen, "no kernel BTF at %s (%s): the CO-RE programs cannot load; the "
+		 "kernel must be built with CONFIG_DEBUG_INFO_BTF=y", path, strerror(errno));
 	return -ENOENT;
 }
 
