@@ -52,6 +52,23 @@ agent_stop() {
 	pid_stop "$pid"
 }
 
+# Starts canaryd and expects it to fail; its log is in $output.
+agent_fails() {	# [ENV=VALUE...]
+	run --separate-stderr env "$@" "$CANARYD" -c "$CFG" --netns "$NS"
+	echo "$stderr"
+	output=$stderr
+	[ "$status" -ne 0 ]
+}
+
+# Writes the config: the file's pins, state, socket and exporter, BASE's interfaces and services,
+# then the jq FILTER.
+agent_config() {	# BASE [FILTER]
+	jq --arg pin "$PIN" --arg dir "$DIR" --arg port "$PORT" '{pin_dir: $pin,
+		state_dir: "\($dir)/state", control: {socket: "\($dir)/ctl.sock"},
+		exporter: {listen: "127.0.0.1:\($port)"}} + . | '"${2:-.}" <<<"$1" >"$CFG"
+	chmod 644 "$CFG"
+}
+
 ensure_running() {
 	agent_running || agent_up
 }
@@ -89,7 +106,8 @@ scrape() {	# PATH
 
 # The file's work directory (world-readable, so that the non-root tests reach the socket and the
 # config) with the agent's config, log and PID file; and its namespace with a veth pair
-# s0 <-> s0p, all up. For setup_file.
+# s0 <-> s0p, all up, and IPv4 forwarding on (the backends are remote: canaryd refuses to
+# start without it). For setup_file.
 agent_env_up() {
 	export CANARYD="$BATS_TEST_DIRNAME/../../build/canaryd"
 	export CANARYCTL="$BATS_TEST_DIRNAME/../../build/canaryctl"
@@ -105,4 +123,5 @@ agent_env_up() {
 	for l in s0 s0p lo; do
 		ip -n "$NS" link set "$l" up
 	done
+	ip netns exec "$NS" sysctl -qw net.ipv4.ip_forward=1
 }

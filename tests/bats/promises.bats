@@ -22,24 +22,11 @@ PORT=19437
 
 # The config, with the jq FILTER applied to a base of two services on s0.
 config() {	# [FILTER]
-	jq "${1:-.}" >"$CFG" <<EOF
-{"pin_dir": "$PIN", "state_dir": "$DIR/state", "control": {"socket": "$DIR/ctl.sock"},
- "exporter": {"listen": "127.0.0.1:$PORT"},
- "interfaces": [{"name": "s0", "xdp": "auto", "tc": "off"}],
- "services": [{"name": "web", "vip": "203.0.113.100", "port": 80, "http": true,
-   "stable": ["192.0.2.10:8080"], "canary": ["192.0.2.70:8080"], "weight": 5},
-  {"name": "dns", "vip": "203.0.113.53", "port": 53, "protocol": "udp",
-   "stable": ["192.0.2.10"], "canary": ["192.0.2.70"]}]}
-EOF
-	chmod 644 "$CFG"
-}
-
-# Starts canaryd and expects it to fail; its output is in $output.
-agent_fails() {
-	run --separate-stderr "$CANARYD" -c "$CFG" --netns "$NS"
-	echo "$stderr"
-	output=$stderr
-	[ "$status" -ne 0 ]
+	agent_config '{"interfaces": [{"name": "s0", "xdp": "auto", "tc": "off"}],
+	 "services": [{"name": "web", "vip": "203.0.113.100", "port": 80, "http": true,
+	   "stable": ["192.0.2.10:8080"], "canary": ["192.0.2.70:8080"], "weight": 5},
+	  {"name": "dns", "vip": "203.0.113.53", "port": 53, "protocol": "udp",
+	   "stable": ["192.0.2.10"], "canary": ["192.0.2.70"]}]}' "$1"
 }
 
 # The value of one exporter sample, e.g. 'xdp_canary_reloads_total{result="ok"}'.

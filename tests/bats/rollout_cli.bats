@@ -83,6 +83,7 @@ setup_file() {
 	ip -n "$NS" link set s0 up
 	ip -n "$NS" link set s0p up
 	ip -n "$NS" link set lo up
+	ip netns exec "$NS" sysctl -qw net.ipv4.ip_forward=1	# remote backends: canaryd needs it
 	write_config
 	start_recorder
 	agent_up

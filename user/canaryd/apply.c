@@ -275,7 +275,7 @@ static int services_apply(struct canaryd *d, const struct canary_config *old, ch
 }
 
 /* Records whether @ifname has our clsact filter; returns whether it had one before. */
-static bool clsact_note(struct canaryd *d, const char *ifname, bool on)
+bool clsact_note(struct canaryd *d, const char *ifname, bool on)
 {
 	struct canary_state *st = d->state;
 
@@ -315,6 +315,8 @@ static int xdp_apply(struct canaryd *d, const struct cfg_iface *ifc, struct ifac
 	ret = link_xdp_ensure(&d->dp, ifc->name, want[ifc->xdp], &res, err, errlen);
 	if (ret)
 		return ret;
+	if (!res.reused)
+		made_link(d, "xdp", ifc->name);
 	if (res.fell_back)
 		log_warn("%s: the driver has no native XDP; running in generic mode (slower, "
 			 "same behaviour)", ifc->name);
@@ -344,8 +346,14 @@ static int tc_apply(struct canaryd *d, const struct cfg_iface *ifc, struct iface
 	ret = link_tc_ensure(&d->dp, ifc->name,
 			     ifc->tc == CFG_TC_CLSACT ? CANARY_TC_CLSACT : CANARY_TC_TCX, &res, err,
 			     errlen);
+	if (res.made_qdisc)	/* also when the filter then failed */
+		made_qdisc(d, ifc->name);
 	if (ret)
 		return ret;
+	if (!res.reused && res.tc_mode == CANARY_TC_TCX)
+		made_link(d, "tcx", ifc->name);
+	else if (!res.reused)
+		made_filter(d, ifc->name);
 	clsact_note(d, ifc->name, res.tc_mode == CANARY_TC_CLSACT);
 	log_info("%s: tc egress %s (%s%s)", ifc->name, canary_tc_mode_name(res.tc_mode),
 		 res.reused ? "kept attached; program swapped in place" : "attached",
@@ -420,12 +428,12 @@ static int ifaces_apply(struct canaryd *d, char *err, size_t errlen)
 }
 
 /* Everything the config names must be there before anything changes. */
-static int preflight(struct canaryd *d, char *err, size_t errlen)
+int ifaces_preflight(const struct canary_config *cfg, char *err, size_t errlen)
 {
-	for (unsigned int i = 0; i < d->cfg.nifaces; i++) {
-		if (if_nametoindex(d->cfg.ifaces[i].name))
+	for (unsigned int i = 0; i < cfg->nifaces; i++) {
+		if (if_nametoindex(cfg->ifaces[i].name))
 			continue;
-		snprintf(err, errlen, "interfaces[%u]: %s: %s", i, d->cfg.ifaces[i].name,
+		snprintf(err, errlen, "interfaces[%u]: %s: %s", i, cfg->ifaces[i].name,
 			 strerror(errno));
 		return -ENODEV;
 	}
@@ -501,7 +509,7 @@ int apply_config(struct canaryd *d, const struct canary_config *old, char *err, 
 
 	err[0] = '\0';
 	state_refresh(d);
-	ret = preflight(d, err, errlen);
+	ret = ifaces_preflight(&d->cfg, err, errlen);
 	if (!ret)
 		ret = services_apply(d, old, err, errlen);
 	/* Services before interfaces: a program attached for the first time finds them. */

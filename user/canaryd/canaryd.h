@@ -56,6 +56,23 @@ struct sweep_rt {
 	bool ran;		/* a pass has finished: in_use is known */
 };
 
+/*
+ * What this start made, noted as it is made (undo.c), so that a start that fails removes that
+ * and nothing else: never pins, links or filters it took over from a previous run.
+ */
+struct start_made {
+	bool on;			/* noting: a start is under way (not a reload) */
+	bool datapath;			/* it loaded one: no pins were there to take over */
+	bool state_dir, ctl_dir;	/* directories it created */
+	unsigned int state_new;	/* bit i: undo.c's state file i was not there */
+	struct { char kind[4], ifname[IF_NAMESIZE]; } links[CFG_MAX_IFACES * 2];
+	unsigned int nlinks;
+	char filters[CFG_MAX_IFACES][IF_NAMESIZE];	/* clsact filters */
+	unsigned int nfilters;
+	char qdiscs[CFG_MAX_IFACES][IF_NAMESIZE];	/* clsact qdiscs */
+	unsigned int nqdiscs;
+};
+
 struct canaryd {
 	struct canary_config cfg;
 	struct canary_dp dp;
@@ -66,7 +83,7 @@ struct canaryd {
 	struct agent_counters counters;
 	struct sweep_rt sweep;
 	bool last_reload_ok;
-	bool made_datapath;		/* this start loaded it: no pins were there to take over */
+	struct start_made made;
 	__u64 start_ms;
 	__u64 state_seen;		/* inode and mtime of state.json as last written or read */
 	int lock_fd, ctl_fd, sig_fd, timer_fd;
@@ -84,6 +101,15 @@ void logf_(const char *level, const char *fmt, ...) __attribute__((format(printf
 
 /* apply.c: make the datapath what @cfg says, keeping what is there already. */
 int apply_config(struct canaryd *d, const struct canary_config *old, char *err, size_t errlen);
+int ifaces_preflight(const struct canary_config *cfg, char *err, size_t errlen);
+bool clsact_note(struct canaryd *d, const char *ifname, bool on);
+
+/* undo.c: what a start makes, and its removal when the start fails. */
+void made_link(struct canaryd *d, const char *kind, const char *ifname);
+void made_filter(struct canaryd *d, const char *ifname);
+void made_qdisc(struct canaryd *d, const char *ifname);
+void state_files_note(struct canaryd *d);	/* before the first is made */
+void start_undo(struct canaryd *d);
 int state_commit(struct canaryd *d);
 void state_refresh(struct canaryd *d);
 

@@ -41,36 +41,80 @@ struct request {
 };
 
 
+/* We hold the agent lock: a socket left at @path is a dead agent's. Anything else is not ours. */
+static int stale_socket_remove(const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (lstat(path, &st)) {
+		if (errno == ENOENT)
+			return 0;
+		snprintf(err, errlen, "control socket %s: %s", path, strerror(errno));
+		return -errno;
+	}
+	if (!S_ISSOCK(st.st_mode)) {
+		snprintf(err, errlen, "control socket %s: something else is there (not a socket); "
+			 "canaryd does not remove it", path);
+		return -EEXIST;
+	}
+	if (unlink(path) && errno != ENOENT) {
+		snprintf(err, errlen, "control socket %s: remove the old one: %s", path,
+			 strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+static int socket_dir_ensure(struct canaryd *d, const char *path, char *err, size_t errlen)
+{
+	char dir[PATH_MAX], *slash;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (!slash || slash == dir)
+		return 0;
+	*slash = '\0';
+	if (mkdir(dir, 0755) == 0) {
+		d->made.ctl_dir = d->made.on;
+		return 0;
+	}
+	if (errno == EEXIST)
+		return 0;
+	snprintf(err, errlen, "create %s: %s", dir, strerror(errno));
+	return -errno;
+}
+
 int control_open(struct canaryd *d, char *err, size_t errlen)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	const char *path = d->cfg.control_socket;
-	char dir[PATH_MAX], *slash;
 	mode_t mode = d->cfg.control_has_group ? 0660 : 0600;
+	int fd, ret;
 
 	if (strlen(path) >= sizeof(sa.sun_path)) {
 		snprintf(err, errlen, "control socket %s: path too long", path);
 		return -ENAMETOOLONG;
 	}
-	snprintf(dir, sizeof(dir), "%s", path);
-	slash = strrchr(dir, '/');
-	if (slash && slash != dir) {
-		*slash = '\0';
-		if (mkdir(dir, 0755) && errno != EEXIST) {
-			snprintf(err, errlen, "create %s: %s", dir, strerror(errno));
-			return -errno;
-		}
-	}
+	ret = socket_dir_ensure(d, path, err, errlen);
+	if (!ret)
+		ret = stale_socket_remove(path, err, errlen);
+	if (ret)
+		return ret;
 	strcpy(sa.sun_path, path);
-	/* We hold the agent lock: a socket file left here is a dead agent's. */
-	unlink(path);
-	d->ctl_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (d->ctl_fd < 0 || bind(d->ctl_fd, (struct sockaddr *)&sa, sizeof(sa)) ||
-	    chmod(path, mode) ||
-	    (d->cfg.control_has_group && chown(path, 0, d->cfg.control_gid)) ||
-	    listen(d->ctl_fd, 16)) {
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		ret = -errno;
 		snprintf(err, errlen, "control socket %s: %s", path, strerror(errno));
-		return -errno;
+		if (fd >= 0)
+			close(fd);
+		return ret;
+	}
+	d->ctl_fd = fd;		/* the file is ours from here: control_close() removes it */
+	if (chmod(path, mode) || (d->cfg.control_has_group && chown(path, 0, d->cfg.control_gid)) ||
+	    listen(fd, 16)) {
+		ret = -errno;
+		snprintf(err, errlen, "control socket %s: %s", path, strerror(errno));
+		return ret;
 	}
 	return 0;
 }

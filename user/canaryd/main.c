@@ -22,6 +22,7 @@
 
 #include "canaryd.h"
 #include "engine.h"
+#include "hostcheck.h"
 #include "ops.h"
 #include "rollout.h"
 
@@ -119,27 +120,31 @@ static int netns_enter(const char *name)
 }
 
 /* One agent per state directory: the second one would fight the first over the maps. */
-static int agent_lock(struct canaryd *d)
+static int agent_lock(struct canaryd *d, char *err, size_t errlen)
 {
 	char path[PATH_MAX + 16], pid[32];
 	int fd;
 
-	if (mkdir(d->cfg.state_dir, 0750) && errno != EEXIST) {
-		log_err("create %s: %s", d->cfg.state_dir, strerror(errno));
+	if (mkdir(d->cfg.state_dir, 0750) == 0) {
+		d->made.state_dir = true;
+	} else if (errno != EEXIST) {
+		snprintf(err, errlen, "create %s: %s", d->cfg.state_dir, strerror(errno));
 		return -1;
 	}
+	state_files_note(d);	/* before the pid file, which may be the first of them */
 	snprintf(path, sizeof(path), "%s/canaryd.pid", d->cfg.state_dir);
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
 	if (fd < 0) {
-		log_err("open %s: %s", path, strerror(errno));
+		snprintf(err, errlen, "open %s: %s", path, strerror(errno));
 		return -1;
 	}
 	if (flock(fd, LOCK_EX | LOCK_NB)) {
 		ssize_t n = read(fd, pid, sizeof(pid) - 1);
 
+		d->made.state_new = 0;	/* they are the running agent's */
 		pid[n > 0 ? n : 0] = '\0';
-		log_err("another canaryd (pid %s) runs with state in %s", strtok(pid, "\n") ?: "?",
-			d->cfg.state_dir);
+		snprintf(err, errlen, "another canaryd (pid %s) runs with state in %s",
+			 strtok(pid, "\n") ?: "?", d->cfg.state_dir);
 		close(fd);
 		return -1;
 	}
@@ -208,15 +213,35 @@ static void startup_settings_keep(struct canary_config *next, const struct canar
 	next->breaker_every_ms = cur->breaker_every_ms;
 }
 
+/* What the host must offer @cfg: its interfaces, and forwarding where backends are remote. */
+static int host_ready(const struct canary_config *cfg, char *err, size_t errlen)
+{
+	int ret = ifaces_preflight(cfg, err, errlen);
+
+	if (!ret)
+		ret = host_forwarding_check_here(cfg, err, errlen);
+	return ret;
+}
+
+static void reload_refused(struct canaryd *d, const char *err)
+{
+	d->counters.reloads_failed++;
+	d->last_reload_ok = false;
+	log_err("reload %s: %s; keeping the running config", d->cfg.path, err);
+}
+
 static void reload(struct canaryd *d)
 {
 	struct canary_config next, old;
 	char err[512] = "";
 
 	if (config_load(d->cfg.path, &next, err, sizeof(err))) {
-		d->counters.reloads_failed++;
-		d->last_reload_ok = false;
-		log_err("reload %s: %s; keeping the running config", d->cfg.path, err);
+		reload_refused(d, err);
+		return;
+	}
+	if (host_ready(&next, err, sizeof(err))) {
+		reload_refused(d, err);
+		config_free(&next);
 		return;
 	}
 	startup_settings_keep(&next, &d->cfg);
@@ -307,20 +332,18 @@ static void run(struct canaryd *d)
 	}
 }
 
-static int datapath_open(struct canaryd *d)
+static int datapath_open(struct canaryd *d, char *err, size_t errlen)
 {
 	struct canary_dp_opts opts = { .pin_dir = d->cfg.pin_dir,
 				       .flow_entries = d->cfg.flow_entries };
-	char err[512] = "", path[PATH_MAX + 16];
+	char path[PATH_MAX + 16];
 	bool pinned;
 
 	snprintf(path, sizeof(path), "%s/svc_state", d->cfg.pin_dir);
 	pinned = access(path, F_OK) == 0;
-	if (canary_dp_open(&d->dp, &opts, err, sizeof(err))) {
-		log_err("%s", err);
+	if (canary_dp_open(&d->dp, &opts, err, errlen))
 		return -1;
-	}
-	d->made_datapath = !pinned;
+	d->made.datapath = !pinned;
 	log_info("%s", pinned ? "taking over the pinned datapath: weights, flows and counters stay"
 			      : "loaded a new datapath");
 	log_info("maps pinned under %s", d->cfg.pin_dir);
@@ -345,31 +368,22 @@ static void rollouts_resumed(struct canaryd *d)
 	}
 }
 
-static int serve_setup(struct canaryd *d)
+static int serve_setup(struct canaryd *d, char *err, size_t errlen)
 {
-	char err[512] = "";
-
-	if (state_load(d->cfg.state_dir, d->state, err, sizeof(err))) {
+	if (state_load(d->cfg.state_dir, d->state, err, errlen)) {
 		log_warn("%s: starting from the pins alone", err);
 		memset(d->state, 0, sizeof(*d->state));
 	}
-	if (engine_open(d, err, sizeof(err))) {
-		log_err("%s", err);
+	if (engine_open(d, err, errlen) || apply_config(d, NULL, err, errlen) ||
+	    health_start(d, err, errlen))
 		return -1;
-	}
-	if (apply_config(d, NULL, err, sizeof(err)) || health_start(d, err, sizeof(err))) {
-		log_err("%s", err);
-		return -1;
-	}
 	rollouts_resumed(d);
 	if (signals_open(d) || timer_open(d)) {
-		log_err("signals and timer: %s", strerror(errno));
+		snprintf(err, errlen, "signals and timer: %s", strerror(errno));
 		return -1;
 	}
-	if (control_open(d, err, sizeof(err)) || exporter_start(d, err, sizeof(err))) {
-		log_err("%s", err);
+	if (control_open(d, err, errlen) || exporter_start(d, err, errlen))
 		return -1;
-	}
 	samples_take(d);
 	log_info("ready: %u services, %u interfaces, control %s, metrics %s", d->cfg.nservices,
 		 d->cfg.nifaces, d->cfg.control_socket,
@@ -377,33 +391,35 @@ static int serve_setup(struct canaryd *d)
 	return 0;
 }
 
-/*
- * A first start that fails leaves nothing behind: the links and pins it made go, so that nothing
- * half-started stays in the kernel. A takeover keeps the datapath it found, which still runs.
- */
-static void start_undo(struct canaryd *d)
+/* In order: nothing is made before the host is known to be fit. */
+static int start_steps(struct canaryd *d, char *err, size_t errlen)
 {
-	char err[512] = "";
+	int ret = host_btf_check(host_btf_path(), err, errlen);
 
-	if (!d->made_datapath)
-		return;
-	canary_dp_close(&d->dp);
-	if (canary_remove_datapath(d->cfg.pin_dir, d->state, err, sizeof(err)))
-		log_err("start failed, and removing the datapath it made failed too: %s", err);
-	else
-		log_info("start failed: removed the datapath it had made under %s",
-			 d->cfg.pin_dir);
+	if (!ret)
+		ret = host_ready(&d->cfg, err, errlen);
+	if (!ret)
+		ret = agent_lock(d, err, errlen);
+	if (!ret)
+		ret = datapath_open(d, err, errlen);
+	if (!ret)
+		ret = serve_setup(d, err, errlen);
+	return ret;
 }
 
 static int start(struct canaryd *d)
 {
-	if (agent_lock(d) || datapath_open(d))
-		return -1;
-	if (serve_setup(d)) {
+	char err[PATH_MAX + 512] = "";	/* a path or two, and why */
+	int ret;
+
+	d->made.on = true;
+	ret = start_steps(d, err, sizeof(err));
+	d->made.on = false;
+	if (ret) {
+		log_err("start failed: %s", err[0] ? err : "?");
 		start_undo(d);
-		return -1;
 	}
-	return 0;
+	return ret;
 }
 
 static void finish(struct canaryd *d)
@@ -428,8 +444,10 @@ static int detach(struct canaryd *d)
 {
 	char err[512] = "";
 
-	if (agent_lock(d))
+	if (agent_lock(d, err, sizeof(err))) {
+		log_err("detach: %s", err);
 		return 1;
+	}
 	if (canary_teardown(d->cfg.pin_dir, d->cfg.state_dir, err, sizeof(err))) {
 		log_err("detach: %s", err);
 		return 1;

@@ -94,6 +94,30 @@ out:
 	return ret;
 }
 
+/* Pins made anywhere else fail only after the whole object is loaded, and less clearly. */
+static int pin_dir_ensure(struct canary_dp *dp, char *err, size_t errlen)
+{
+	struct statfs st;
+	int ret;
+
+	if (mkdir(dp->pin_dir, 0700) == 0)
+		dp->made_pin_dir = true;
+	else if (errno != EEXIST)
+		goto fail;
+	if (statfs(dp->pin_dir, &st))
+		goto fail;
+	if (st.f_type != BPF_FS_MAGIC) {
+		snprintf(err, errlen, "pin_dir %s is not on a bpf filesystem (bpffs, as mounted on "
+			 "%s): maps cannot be pinned there", dp->pin_dir, BPFFS_ROOT);
+		return -EINVAL;
+	}
+	return 0;
+fail:
+	ret = -errno;
+	snprintf(err, errlen, "create %s: %s", dp->pin_dir, strerror(errno));
+	return ret;
+}
+
 static int pins_reuse(struct canary_dp *dp, bool pins_only, char *err, size_t errlen)
 {
 	char path[PATH_MAX];
@@ -105,10 +129,10 @@ static int pins_reuse(struct canary_dp *dp, bool pins_only, char *err, size_t er
 		snprintf(err, errlen, "mount bpffs on %s: %s", BPFFS_ROOT, strerror(-ret));
 		return ret;
 	}
-	if (!pins_only && mkdir(dp->pin_dir, 0700) && errno != EEXIST) {
-		ret = -errno;
-		snprintf(err, errlen, "create %s: %s", dp->pin_dir, strerror(errno));
-		return ret;
+	if (!pins_only) {
+		ret = pin_dir_ensure(dp, err, errlen);
+		if (ret)
+			return ret;
 	}
 	bpf_object__for_each_map(map, dp->skel->obj) {
 		if (bpf_map__is_internal(map))
@@ -150,8 +174,37 @@ static int pins_create(struct canary_dp *dp, char *err, size_t errlen)
 			snprintf(err, errlen, "pin map %s: %s", path, strerror(-ret));
 			return ret;
 		}
+		dp->pins_made++;
 	}
 	return 0;
+}
+
+int canary_dp_unpin_made(struct canary_dp *dp)
+{
+	char links[PATH_MAX];
+	struct bpf_map *map;
+	int n = 0, ret = 0;
+
+	bpf_object__for_each_map(map, dp->skel->obj) {
+		/* Maps taken over from pins were never pinned by this load. */
+		if (!bpf_map__is_pinned(map))
+			continue;
+		if (bpf_map__unpin(map, NULL))
+			ret = -EIO;
+		else
+			n++;
+	}
+	dp->pins_made = 0;
+	if (!dp->made_pin_dir)
+		return ret ?: n;
+	/* The links directory is this load's too: links.c makes it on the first attach. */
+	if (snprintf(links, sizeof(links), "%s/links", dp->pin_dir) >= (int)sizeof(links))
+		ret = -ENAMETOOLONG;
+	else if ((rmdir(links) && errno != ENOENT) || (rmdir(dp->pin_dir) && errno != ENOENT))
+		ret = -errno;
+	else
+		dp->made_pin_dir = false;
+	return ret ?: n;
 }
 
 static size_t mapped_size(const struct bpf_map *map)
@@ -266,6 +319,12 @@ map:
 	return 0;
 fail:
 	maps_unmap(dp);
+	if (canary_dp_unpin_made(dp) < 0) {
+		size_t n = strlen(err);
+
+		snprintf(err + n, errlen - n, " (and removing the pins it made under %s failed)",
+			 dp->pin_dir);
+	}
 	canary_bpf__destroy(dp->skel);
 	dp->skel = NULL;
 	return ret;

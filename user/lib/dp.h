@@ -33,6 +33,8 @@ struct canary_dp {
 	int nattached;
 	char pin_dir[PATH_MAX];	/* "" when not pinned */
 	bool xdp_frags;		/* the XDP program takes multi-buffer frames (Linux 5.18+) */
+	bool made_pin_dir;	/* this open created pin_dir */
+	unsigned int pins_made;	/* maps this open pinned (the others it took over) */
 };
 
 struct canary_dp_opts {
@@ -50,6 +52,12 @@ int bpffs_ensure(void);
 /* Opens and loads the forward program. Returns 0 or a negative errno; @err says what failed. */
 int canary_dp_open(struct canary_dp *dp, const struct canary_dp_opts *opts, char *err,
 		   size_t errlen);
+
+/*
+ * Removes the pins this open made (not the maps it took over), and pin_dir with its links
+ * directory if this open created it. Returns how many pins it removed, or a negative errno.
+ */
+int canary_dp_unpin_made(struct canary_dp *dp);
 
 /* Removes every pin under dp->pin_dir and the directory itself. */
 int canary_dp_unpin(struct canary_dp *dp);

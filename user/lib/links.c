@@ -204,6 +204,7 @@ static int clsact_ensure(struct canary_dp *dp, const char *ifname, unsigned int 
 		snprintf(err, errlen, "create clsact qdisc on %s: %s", ifname, strerror(-ret));
 		return ret;
 	}
+	res->made_qdisc = ret == 0;	/* -EEXIST: someone's qdisc, never ours to remove */
 	res->reused = bpf_tc_query(&hook, &query) == 0;
 	/* REPLACE swaps the program of our own filter in place, or creates it. */
 	ret = bpf_tc_attach(&hook, &opts);
@@ -275,6 +276,23 @@ int clsact_remove(const char *ifname, char *err, size_t errlen)
 	if (ret && ret != -ENOENT && ret != -EINVAL) {
 		snprintf(err, errlen, "detach tc egress filter from %s: %s", ifname,
 			 strerror(-ret));
+		return ret;
+	}
+	return 0;
+}
+
+int clsact_qdisc_destroy(const char *ifname, char *err, size_t errlen)
+{
+	unsigned int ifindex = if_nametoindex(ifname);
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+		    .attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS);
+	int ret;
+
+	if (!ifindex)
+		return 0;	/* gone with its interface */
+	ret = bpf_tc_hook_destroy(&hook);
+	if (ret && ret != -ENOENT && ret != -EINVAL) {
+		snprintf(err, errlen, "remove clsact qdisc from %s: %s", ifname, strerror(-ret));
 		return ret;
 	}
 	return 0;

@@ -24,6 +24,7 @@ enum canary_xdp_want {
 struct link_result {
 	bool reused;		/* an attachment was there already and now runs this program */
 	bool fell_back;		/* auto: no native XDP (generic it is), or no TCX (clsact) */
+	bool made_qdisc;	/* the clsact qdisc is new: nothing was on the interface */
 	enum canary_xdp_mode xdp_mode;
 	enum canary_tc_mode tc_mode;
 };
@@ -42,6 +43,9 @@ int link_unpin(const char *pin_dir, const char *kind, const char *ifname, char *
 
 /* Removes xdp-canary's clsact egress filter from @ifname, if it is there. */
 int clsact_remove(const char *ifname, char *err, size_t errlen);
+
+/* Removes @ifname's clsact qdisc with every filter on it: only for one xdp-canary made. */
+int clsact_qdisc_destroy(const char *ifname, char *err, size_t errlen);
 
 /* Detaches whatever xdp-canary has on @ifname (pinned links and its clsact filter). */
 int link_remove(const char *pin_dir, const char *ifname, char *err, size_t errlen);
