@@ -29,9 +29,9 @@ struct sample_ring {
 
 struct iface_rt {
 	char name[IF_NAMESIZE];
-	bool xdp, tc;
+	bool xdp, tc, tc_in;	/* XDP, TC egress (local replies), TC ingress (forward) */
 	enum canary_xdp_mode xdp_mode;
-	enum canary_tc_mode tc_mode;
+	enum canary_tc_mode tc_mode, tc_in_mode;
 };
 
 struct agent_counters {
@@ -102,6 +102,7 @@ void logf_(const char *level, const char *fmt, ...) __attribute__((format(printf
 /* apply.c: make the datapath what @cfg says, keeping what is there already. */
 int apply_config(struct canaryd *d, const struct canary_config *old, char *err, size_t errlen);
 int ifaces_preflight(const struct canary_config *cfg, char *err, size_t errlen);
+int ifaces_apply(struct canaryd *d, char *err, size_t errlen);
 bool clsact_note(struct canaryd *d, const char *ifname, bool on);
 
 /* undo.c: what a start makes, and its removal when the start fails. */

@@ -360,7 +360,7 @@ static void agent(FILE *f, struct canaryd *d)
 	fprintf(f, "# HELP xdp_canary_agent_sample_errors_total Failed reads of the counters.\n"
 		"# TYPE xdp_canary_agent_sample_errors_total counter\n"
 		"xdp_canary_agent_sample_errors_total %llu\n", c->sample_errors);
-	fputs("# HELP xdp_canary_attached Programs attached, by interface, hook and mode.\n"
+	fputs("# HELP xdp_canary_attached Programs attached, by interface, hook (xdp and tc_ingress: the forward program; tc: the local-reply program at egress) and mode.\n"
 	      "# TYPE xdp_canary_attached gauge\n", f);
 	for (unsigned int i = 0; i < d->nifaces; i++) {
 		const struct iface_rt *rt = &d->ifaces[i];
@@ -368,6 +368,9 @@ static void agent(FILE *f, struct canaryd *d)
 		if (rt->xdp)
 			fprintf(f, "xdp_canary_attached{interface=\"%s\",hook=\"xdp\",mode=\"%s\"} 1\n",
 				rt->name, canary_xdp_mode_name(rt->xdp_mode));
+		if (rt->tc_in)
+			fprintf(f, "xdp_canary_attached{interface=\"%s\",hook=\"tc_ingress\","
+				"mode=\"%s\"} 1\n", rt->name, canary_tc_mode_name(rt->tc_in_mode));
 		if (rt->tc)
 			fprintf(f, "xdp_canary_attached{interface=\"%s\",hook=\"tc\",mode=\"%s\"} 1\n",
 				rt->name, canary_tc_mode_name(rt->tc_mode));

@@ -119,7 +119,7 @@ static bool attachments_undo(struct canaryd *d, struct undo *u)
 		if (qdisc_made(m, m->filters[i]))
 			continue;	/* it goes with its qdisc */
 		err[0] = '\0';
-		ret = clsact_remove(m->filters[i], err, sizeof(err));
+		ret = clsact_remove(m->filters[i], CANARY_TC_BOTH, err, sizeof(err));
 		forgot |= !ret && clsact_note(d, m->filters[i], false);
 		undo_note(u, ret, err, "clsact filter on %s", m->filters[i]);
 	}

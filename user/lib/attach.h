@@ -8,6 +8,7 @@
 #include "dp.h"
 
 /* From the kernel's UAPI (6.6); Debian 12's headers predate it. */
+#define CANARY_BPF_TCX_INGRESS	46
 #define CANARY_BPF_TCX_EGRESS	47
 
 /* The clsact egress filter that is xdp-canary's, where there is no TCX. */
@@ -18,6 +19,17 @@ enum canary_xdp_mode {
 	CANARY_XDP_NATIVE,
 	CANARY_XDP_GENERIC,	/* the driver has no XDP: the kernel runs it on the skb */
 };
+
+/* Where a TC program runs: the forward path at ingress, local backends' replies at egress. */
+enum canary_tc_dir {
+	CANARY_TC_INGRESS,
+	CANARY_TC_EGRESS,
+	CANARY_TC_DIRS,
+};
+
+#define CANARY_TC_DIR_BIT(dir)	(1U << (dir))
+#define CANARY_TC_BOTH		(CANARY_TC_DIR_BIT(CANARY_TC_INGRESS) | \
+				 CANARY_TC_DIR_BIT(CANARY_TC_EGRESS))
 
 enum canary_tc_mode {
 	CANARY_TC_TCX,		/* a TCX link (Linux 6.6 and later) */

@@ -34,7 +34,7 @@ static const char *const top_keys[] = { "pin_dir", "state_dir", "control", "expo
 					NULL };
 static const char *const control_keys[] = { "socket", "group", NULL };
 static const char *const exporter_keys[] = { "listen", NULL };
-static const char *const iface_keys[] = { "name", "xdp", "tc", NULL };
+static const char *const iface_keys[] = { "name", "hook", "xdp", "tc", "other_host", NULL };
 static const char *const service_keys[] = { "name", "vip", "port", "protocol", "hash", "http",
 					    "stable", "canary", "overrides", "weight",
 					    "rollout", "health", NULL };
@@ -44,6 +44,9 @@ static const char *const pool_keys[CANARY_V_MAX] = { "stable", "canary" };
 static const char *const xdp_modes[] = {
 	[CFG_XDP_AUTO] = "auto", [CFG_XDP_NATIVE] = "native",
 	[CFG_XDP_GENERIC] = "generic", [CFG_XDP_OFF] = "off", NULL };
+static const char *const hooks[] = {
+	[CFG_HOOK_XDP] = "xdp", [CFG_HOOK_TC] = "tc", [CFG_HOOK_AUTO] = "auto", NULL };
+static const char *const other_host_actions[] = { "pass", "drop", NULL };
 static const char *const tc_modes[] = {
 	[CFG_TC_OFF] = "off", [CFG_TC_AUTO] = "auto", [CFG_TC_CLSACT] = "clsact", NULL };
 static const char *const protocols[] = { "tcp", "udp", NULL };
@@ -362,6 +365,25 @@ static int iface_name(struct parser *p, const char *key, const char *name, unsig
 	return 0;
 }
 
+/* "xdp" says how XDP runs; with the forward program elsewhere, only "off" means anything. */
+static int parse_hook(struct parser *p, json_t *v, struct cfg_iface *ifc)
+{
+	unsigned int hook;
+	int ret = get_enum(p, v, "hook", hooks, "xdp, tc or auto", &hook);
+
+	if (ret <= 0)
+		return ret;
+	ifc->hook = (enum cfg_hook)hook;
+	if (ifc->hook == CFG_HOOK_XDP || !json_object_get(v, "xdp"))
+		return 0;
+	if (ifc->xdp == CFG_XDP_OFF)
+		return fail(p, "hook", "\"xdp\": \"off\" runs no forward program on %s: leave out "
+			    "\"hook\", or \"xdp\"", ifc->name);
+	if (ifc->hook == CFG_HOOK_TC)
+		return fail(p, "hook", "\"tc\" runs no XDP on %s: leave out \"xdp\"", ifc->name);
+	return 0;
+}
+
 static int parse_iface(struct parser *p, json_t *v, unsigned int idx)
 {
 	struct cfg_iface *ifc = &p->cfg->ifaces[idx];
@@ -369,6 +391,7 @@ static int parse_iface(struct parser *p, json_t *v, unsigned int idx)
 	const char *name = NULL;
 	int ret;
 
+	ifc->hook = CFG_HOOK_XDP;
 	ifc->xdp = CFG_XDP_AUTO;
 	ifc->tc = CFG_TC_OFF;
 	if (json_is_string(v))
@@ -388,6 +411,12 @@ static int parse_iface(struct parser *p, json_t *v, unsigned int idx)
 		ret = get_enum(p, v, "tc", tc_modes, "off, auto or clsact", &mode);
 	if (ret > 0)
 		ifc->tc = (enum cfg_tc_mode)mode;
+	if (ret >= 0)
+		ret = get_enum(p, v, "other_host", other_host_actions, "pass or drop", &mode);
+	if (ret > 0)
+		ifc->drop_other_host = mode == 1;
+	if (ret >= 0)
+		ret = parse_hook(p, v, ifc);
 	return ret < 0 ? ret : 0;
 }
 

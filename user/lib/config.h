@@ -38,10 +38,19 @@ enum cfg_tc_mode {
 	CFG_TC_CLSACT,
 };
 
+/* Where the forward program runs. */
+enum cfg_hook {
+	CFG_HOOK_XDP,
+	CFG_HOOK_TC,		/* TC ingress: tcx where the kernel has it, else clsact */
+	CFG_HOOK_AUTO,		/* TC on veth (local senders' partial checksums), XDP elsewhere */
+};
+
 struct cfg_iface {
 	char name[IF_NAMESIZE];
+	enum cfg_hook hook;	/* "hook": "xdp" | "tc" | "auto"; default xdp */
 	enum cfg_xdp_mode xdp;	/* "xdp": "auto" | "native" | "generic" | "off"; default auto */
 	enum cfg_tc_mode tc;	/* "tc": "off" | "auto" | "clsact"; default off */
+	bool drop_other_host;	/* "other_host": "pass" (default) | "drop" */
 };
 
 struct cfg_override {

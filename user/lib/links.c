@@ -10,6 +10,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "iface.h"
 #include "links.h"
 #include "canary_bpf.skel.h"
 
@@ -123,7 +124,12 @@ static int xdp_create(struct canary_dp *dp, const char *path, const char *ifname
 		res->fell_back = true;
 		ret = pinned_link_create(path, prog_fd, ifindex, BPF_XDP, XDP_FLAGS_SKB_MODE);
 	}
-	if (ret)
+	if (ret == -ERANGE)
+		snprintf(err, errlen, "attach xdp to %s: its MTU, %u, is more than this driver's XDP "
+			 "takes%s: use \"hook\": \"tc\" for it, or a smaller MTU", ifname,
+			 iface_mtu(ifname), dp->xdp_frags ? "" : " without multi-buffer XDP "
+			 "(Linux 5.18)");
+	else if (ret)
 		snprintf(err, errlen, "attach xdp to %s: %s%s", ifname, strerror(-ret),
 			 ret == -EBUSY || ret == -EEXIST ?
 			 xdp_busy_hint(ifindex, hint, sizeof(hint)) : "");
@@ -188,14 +194,31 @@ int link_xdp_ensure(struct canary_dp *dp, const char *ifname, enum canary_xdp_wa
 	return 0;
 }
 
-static int clsact_ensure(struct canary_dp *dp, const char *ifname, unsigned int ifindex,
-			 struct link_result *res, char *err, size_t errlen)
+/* The two TC hooks: the forward program at ingress, the local-reply program at egress. */
+static const struct tc_side {
+	enum bpf_tc_attach_point point;
+	enum bpf_attach_type tcx;
+	const char *kind;	/* its pinned link's name: KIND_IFNAME */
+	const char *name;
+} tc_sides[] = {
+	[CANARY_TC_INGRESS] = { BPF_TC_INGRESS, CANARY_BPF_TCX_INGRESS, "tci", "ingress" },
+	[CANARY_TC_EGRESS] = { BPF_TC_EGRESS, CANARY_BPF_TCX_EGRESS, "tcx", "egress" },
+};
+
+static int tc_prog_fd(const struct canary_dp *dp, enum canary_tc_dir dir)
 {
-	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_EGRESS);
+	return bpf_program__fd(dir == CANARY_TC_INGRESS ? dp->skel->progs.tc_canary_fwd :
+							  dp->skel->progs.tc_canary_reply);
+}
+
+static int clsact_ensure(struct canary_dp *dp, const char *ifname, unsigned int ifindex,
+			 enum canary_tc_dir dir, struct link_result *res, char *err, size_t errlen)
+{
+	const struct tc_side *side = &tc_sides[dir];
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = side->point);
 	LIBBPF_OPTS(bpf_tc_opts, query, .handle = CLSACT_HANDLE, .priority = CLSACT_PRIORITY);
 	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = CLSACT_HANDLE, .priority = CLSACT_PRIORITY,
-		    .flags = BPF_TC_F_REPLACE,
-		    .prog_fd = bpf_program__fd(dp->skel->progs.tc_canary_reply));
+		    .flags = BPF_TC_F_REPLACE, .prog_fd = tc_prog_fd(dp, dir));
 	int ret;
 
 	res->tc_mode = CANARY_TC_CLSACT;
@@ -209,14 +232,16 @@ static int clsact_ensure(struct canary_dp *dp, const char *ifname, unsigned int 
 	/* REPLACE swaps the program of our own filter in place, or creates it. */
 	ret = bpf_tc_attach(&hook, &opts);
 	if (ret)
-		snprintf(err, errlen, "attach tc egress filter to %s: %s", ifname, strerror(-ret));
+		snprintf(err, errlen, "attach tc %s filter to %s: %s", side->name, ifname,
+			 strerror(-ret));
 	return ret;
 }
 
-int link_tc_ensure(struct canary_dp *dp, const char *ifname, enum canary_tc_mode mode,
-		   struct link_result *res, char *err, size_t errlen)
+int link_tc_ensure(struct canary_dp *dp, const char *ifname, enum canary_tc_dir dir,
+		   enum canary_tc_mode mode, struct link_result *res, char *err, size_t errlen)
 {
-	int prog_fd = bpf_program__fd(dp->skel->progs.tc_canary_reply), ret;
+	const struct tc_side *side = &tc_sides[dir];
+	int prog_fd = tc_prog_fd(dp, dir), ret;
 	char path[PATH_MAX];
 	unsigned int ifindex;
 
@@ -225,8 +250,8 @@ int link_tc_ensure(struct canary_dp *dp, const char *ifname, enum canary_tc_mode
 	if (!ifindex)
 		return -ENODEV;
 	if (mode == CANARY_TC_CLSACT)
-		return clsact_ensure(dp, ifname, ifindex, res, err, errlen);
-	ret = pinned_link_take(dp, "tcx", ifname, ifindex, prog_fd, path, sizeof(path), err,
+		return clsact_ensure(dp, ifname, ifindex, dir, res, err, errlen);
+	ret = pinned_link_take(dp, side->kind, ifname, ifindex, prog_fd, path, sizeof(path), err,
 			       errlen);
 	if (ret < 0)
 		return ret;
@@ -234,15 +259,21 @@ int link_tc_ensure(struct canary_dp *dp, const char *ifname, enum canary_tc_mode
 	res->reused = ret == 1;
 	if (res->reused)
 		return 0;
-	ret = pinned_link_create(path, prog_fd, ifindex, CANARY_BPF_TCX_EGRESS, 0);
+	ret = pinned_link_create(path, prog_fd, ifindex, side->tcx, 0);
 	if (ret == -EINVAL) {	/* before 6.6: no TCX */
-		ret = clsact_ensure(dp, ifname, ifindex, res, err, errlen);
+		ret = clsact_ensure(dp, ifname, ifindex, dir, res, err, errlen);
 		res->fell_back = true;
 		return ret;
 	}
 	if (ret)
-		snprintf(err, errlen, "attach tcx egress to %s: %s", ifname, strerror(-ret));
+		snprintf(err, errlen, "attach tcx %s to %s: %s", side->name, ifname,
+			 strerror(-ret));
 	return ret;
+}
+
+const char *link_tc_kind(enum canary_tc_dir dir)
+{
+	return tc_sides[dir].kind;
 }
 
 int link_unpin(const char *pin_dir, const char *kind, const char *ifname, char *err,
@@ -263,22 +294,32 @@ int link_unpin(const char *pin_dir, const char *kind, const char *ifname, char *
 	return 0;
 }
 
-int clsact_remove(const char *ifname, char *err, size_t errlen)
+static int clsact_side_remove(unsigned int ifindex, const char *ifname,
+			      const struct tc_side *side, char *err, size_t errlen)
 {
-	unsigned int ifindex = if_nametoindex(ifname);
-	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_EGRESS);
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = side->point);
 	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = CLSACT_HANDLE, .priority = CLSACT_PRIORITY);
-	int ret;
+	int ret = bpf_tc_detach(&hook, &opts);
 
-	if (!ifindex)
-		return 0;	/* gone with its interface */
-	ret = bpf_tc_detach(&hook, &opts);
 	if (ret && ret != -ENOENT && ret != -EINVAL) {
-		snprintf(err, errlen, "detach tc egress filter from %s: %s", ifname,
+		snprintf(err, errlen, "detach tc %s filter from %s: %s", side->name, ifname,
 			 strerror(-ret));
 		return ret;
 	}
 	return 0;
+}
+
+int clsact_remove(const char *ifname, unsigned int dirs, char *err, size_t errlen)
+{
+	unsigned int ifindex = if_nametoindex(ifname);
+	int ret = 0;
+
+	if (!ifindex)
+		return 0;	/* gone with its interface */
+	for (unsigned int dir = 0; !ret && dir < CANARY_TC_DIRS; dir++)
+		if (dirs & (1U << dir))
+			ret = clsact_side_remove(ifindex, ifname, &tc_sides[dir], err, errlen);
+	return ret;
 }
 
 int clsact_qdisc_destroy(const char *ifname, char *err, size_t errlen)
@@ -303,10 +344,10 @@ int link_remove(const char *pin_dir, const char *ifname, char *err, size_t errle
 	int ret;
 
 	ret = link_unpin(pin_dir, "xdp", ifname, err, errlen);
+	for (unsigned int dir = 0; !ret && dir < CANARY_TC_DIRS; dir++)
+		ret = link_unpin(pin_dir, tc_sides[dir].kind, ifname, err, errlen);
 	if (!ret)
-		ret = link_unpin(pin_dir, "tcx", ifname, err, errlen);
-	if (!ret)
-		ret = clsact_remove(ifname, err, errlen);
+		ret = clsact_remove(ifname, CANARY_TC_BOTH, err, errlen);
 	return ret;
 }
 

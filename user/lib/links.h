@@ -33,16 +33,22 @@ struct link_result {
 int link_xdp_ensure(struct canary_dp *dp, const char *ifname, enum canary_xdp_want want,
 		    struct link_result *res, char *err, size_t errlen);
 
-/* The reply program on @ifname's egress: *@mode in as canary_attach_tc(); result in @res. */
-int link_tc_ensure(struct canary_dp *dp, const char *ifname, enum canary_tc_mode mode,
-		   struct link_result *res, char *err, size_t errlen);
+/*
+ * A TC program on @ifname: the forward program at ingress, or the local-reply program at
+ * egress. @mode CANARY_TC_TCX asks for TCX where the kernel has it (else clsact); the result is
+ * in @res. Its pinned link is named link_tc_kind(@dir)_IFNAME.
+ */
+int link_tc_ensure(struct canary_dp *dp, const char *ifname, enum canary_tc_dir dir,
+		   enum canary_tc_mode mode, struct link_result *res, char *err, size_t errlen);
+
+const char *link_tc_kind(enum canary_tc_dir dir);
 
 /* Removes the pinned link of @kind ("xdp" or "tcx") for @ifname, which detaches it. */
 int link_unpin(const char *pin_dir, const char *kind, const char *ifname, char *err,
 	       size_t errlen);
 
-/* Removes xdp-canary's clsact egress filter from @ifname, if it is there. */
-int clsact_remove(const char *ifname, char *err, size_t errlen);
+/* Removes xdp-canary's clsact filters of @dirs (CANARY_TC_DIR_BIT()s) from @ifname. */
+int clsact_remove(const char *ifname, unsigned int dirs, char *err, size_t errlen);
 
 /* Removes @ifname's clsact qdisc with every filter on it: only for one xdp-canary made. */
 int clsact_qdisc_destroy(const char *ifname, char *err, size_t errlen);

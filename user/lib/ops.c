@@ -75,7 +75,7 @@ int canary_remove_datapath(const char *pin_dir, const struct canary_state *st, c
 	if (ret)
 		snprintf(err, errlen, "remove links under %s: %s", pin_dir, strerror(-ret));
 	for (unsigned int i = 0; !ret && i < st->nclsact; i++)
-		ret = clsact_remove(st->clsact[i], err, errlen);
+		ret = clsact_remove(st->clsact[i], CANARY_TC_BOTH, err, errlen);
 	if (!ret) {
 		snprintf(links, sizeof(links), "%s/links", pin_dir);
 		ret = dir_clear(links);

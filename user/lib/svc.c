@@ -450,9 +450,9 @@ int override_prune(struct canary_dp *dp, __u32 svc_id, override_keep_fn keep, vo
 	return 0;
 }
 
-int tx_port_prune(struct canary_dp *dp, tx_port_keep_fn keep, void *ctx)
+/* Deletes the entries of a map keyed by ifindex for which @keep says false. */
+static int ifindex_map_prune(int fd, ifindex_keep_fn keep, void *ctx)
 {
-	int fd = map_fd(dp->skel->maps.tx_ports);
 	__u32 key, next, *prev = NULL;
 
 	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
@@ -466,6 +466,21 @@ int tx_port_prune(struct canary_dp *dp, tx_port_keep_fn keep, void *ctx)
 		prev = &key;
 	}
 	return 0;
+}
+
+int tx_port_prune(struct canary_dp *dp, ifindex_keep_fn keep, void *ctx)
+{
+	return ifindex_map_prune(map_fd(dp->skel->maps.tx_ports), keep, ctx);
+}
+
+int if_cfg_prune(struct canary_dp *dp, ifindex_keep_fn keep, void *ctx)
+{
+	return ifindex_map_prune(map_fd(dp->skel->maps.if_cfg), keep, ctx);
+}
+
+int if_cfg_put(struct canary_dp *dp, __u32 ifindex, const struct if_cfg *ic)
+{
+	return errno_of(bpf_map_update_elem(map_fd(dp->skel->maps.if_cfg), &ifindex, ic, BPF_ANY));
 }
 
 int tx_port_add(struct canary_dp *dp, __u32 ifindex)

@@ -84,10 +84,17 @@ typedef bool (*override_keep_fn)(const __u8 addr[16], unsigned int plen, void *c
 /* Deletes @svc_id's override prefixes for which @keep says false. */
 int override_prune(struct canary_dp *dp, __u32 svc_id, override_keep_fn keep, void *ctx);
 
-typedef bool (*tx_port_keep_fn)(__u32 ifindex, void *ctx);
+typedef bool (*ifindex_keep_fn)(__u32 ifindex, void *ctx);
 
 /* Deletes the redirect targets for which @keep says false. */
-int tx_port_prune(struct canary_dp *dp, tx_port_keep_fn keep, void *ctx);
+int tx_port_prune(struct canary_dp *dp, ifindex_keep_fn keep, void *ctx);
+
+/* What the forward program knows of the interface @ifindex: its MAC, what to do with frames
+ * addressed to another. */
+int if_cfg_put(struct canary_dp *dp, __u32 ifindex, const struct if_cfg *ic);
+
+/* Deletes the interfaces' entries for which @keep says false. */
+int if_cfg_prune(struct canary_dp *dp, ifindex_keep_fn keep, void *ctx);
 
 /* Lets the datapath redirect to @ifindex (a DEVMAP_HASH entry). */
 int tx_port_add(struct canary_dp *dp, __u32 ifindex);
