@@ -20,6 +20,7 @@ extern const struct test_group reply_group;
 extern const struct test_group conn_group;
 extern const struct test_group sweep_group;
 extern const struct test_group kfeat_group;
+extern const struct test_group frags_group;
 
 /* Asserts @got equals @want byte for byte, printing both in hex when they differ. */
 void assert_packet_equal(const __u8 *got, size_t got_len, const __u8 *want, size_t want_len);

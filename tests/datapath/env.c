@@ -11,6 +11,7 @@
 #include "addr.h"
 #include "canary_bpf.skel.h"
 #include "env.h"
+#include "iface.h"
 #include "netns.h"
 
 static const char *const netns_script[] = {
@@ -61,7 +62,9 @@ int env_open(struct dp_env *env, const struct canary_dp_opts *opts)
 		fprintf(stderr, "env: %s\n", err);
 		return -1;
 	}
-	env->prog_fd = canary_dp_prog_fd(&env->dp);
+	env->tc = env_hook_is_tc();
+	env->prog_fd = env->tc ? bpf_program__fd(env->dp.skel->progs.tc_canary_fwd) :
+				 canary_dp_prog_fd(&env->dp);
 	env->if_client = if_nametoindex("xc0");
 	env->if_backend = if_nametoindex("xc2");
 	if (!env->if_client || !env->if_backend || tx_port_add(&env->dp, env->if_backend) ||
@@ -138,6 +141,56 @@ __u32 env_run_tc(struct dp_env *env, const __u8 *in, size_t len, __u8 *out, __u3
 	return opts.retval;
 }
 
+bool env_hook_is_tc(void)
+{
+	const char *hook = getenv("DP_HOOK");
+
+	return hook && !strcmp(hook, "tc");
+}
+
+/*
+ * The XDP action a TC verdict stands for, so that one golden test checks both hooks: a redirect
+ * back out of the interface it came in by (its own MAC as the source) is XDP_TX.
+ */
+static __u32 tc_as_xdp(__u32 ifindex, const __u8 *out, __u32 out_len, __u32 verdict)
+{
+	char name[IF_NAMESIZE], err[128];
+	__u8 mac[6];
+
+	switch (verdict) {
+	case TC_ACT_OK:
+		return XDP_PASS;
+	case TC_ACT_SHOT:
+		return XDP_DROP;
+	case TC_ACT_REDIRECT:
+		assert_non_null(if_indextoname(ifindex, name));
+		assert_int_equal(iface_mac(name, mac, err, sizeof(err)), 0);
+		return out_len >= 12 && !memcmp(out + 6, mac, 6) ? XDP_TX : XDP_REDIRECT;
+	}
+	return XDP_ABORTED;
+}
+
+static int env_try_run_tc(struct dp_env *env, __u32 ifindex, const __u8 *in, size_t len,
+			  __u8 *out, __u32 *out_len, __u32 *retval)
+{
+	struct __sk_buff ctx = { .ifindex = ifindex };
+	LIBBPF_OPTS(bpf_test_run_opts, opts,
+		    .data_in = in,
+		    .data_size_in = len,
+		    .data_out = out,
+		    .data_size_out = PKT_MAX,
+		    .ctx_in = &ctx,
+		    .ctx_size_in = sizeof(ctx),
+		    .repeat = 1);
+	int err = bpf_prog_test_run_opts(env->prog_fd, &opts);
+
+	if (err)
+		return err;
+	*out_len = opts.data_size_out;
+	*retval = tc_as_xdp(ifindex, out, *out_len, opts.retval);
+	return 0;
+}
+
 int env_try_run_from(struct dp_env *env, __u32 ifindex, const __u8 *in, size_t len, __u8 *out,
 		     __u32 *out_len, __u32 *retval)
 {
@@ -150,8 +203,11 @@ int env_try_run_from(struct dp_env *env, __u32 ifindex, const __u8 *in, size_t l
 		    .ctx_in = &ctx,
 		    .ctx_size_in = sizeof(ctx),
 		    .repeat = 1);
-	int err = bpf_prog_test_run_opts(env->prog_fd, &opts);
+	int err;
 
+	if (env->tc)
+		return env_try_run_tc(env, ifindex, in, len, out, out_len, retval);
+	err = bpf_prog_test_run_opts(env->prog_fd, &opts);
 	if (err)
 		return err;
 	*out_len = opts.data_size_out;

@@ -35,6 +35,7 @@
 
 struct dp_env {
 	struct canary_dp dp;
+	bool tc;		/* DP_HOOK=tc: packets go through tc_canary_fwd, not XDP */
 	int prog_fd;
 	__u32 if_client;	/* xc0 */
 	__u32 if_backend;	/* xc2 */
@@ -45,6 +46,13 @@ struct test_svc {
 	__u32 id;
 	struct svc_state st;
 };
+
+#define TC_ACT_OK	0
+#define TC_ACT_SHOT	2
+#define TC_ACT_REDIRECT	7
+
+/* Whether this run tests the TC ingress hook (DP_HOOK=tc), not XDP. */
+bool env_hook_is_tc(void);
 
 /* Once per process: a private network namespace, configured as above. */
 int env_netns_setup(void);

@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <linux/types.h>
 
-#define PKT_MAX 1600
+#define PKT_MAX 9100	/* a jumbo frame: MTU 9000 and its Ethernet header */
 
 struct pkt_spec {
 	__u8 dmac[6];

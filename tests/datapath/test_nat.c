@@ -170,12 +170,15 @@ static void v6_unreachable_passed(void **state)
 	assert_int_equal(run_golden(*state, &g).fib_fail, 1);
 }
 
+/* XDP redirects only to tx_ports; TC redirects to any interface, and needs no map for it. */
 static void v4_redirect_port_missing_passed(void **state)
 {
 	struct dp_env *env = *state;
 	struct golden g = { "198.51.100.7", "198.51.100.100", IPPROTO_TCP, "192.0.2.10", 8080,
 			    XDP_PASS };
 
+	if (env->tc)
+		skip();
 	assert_int_equal(tx_port_del(&env->dp, env->if_backend), 0);
 	assert_int_equal(run_golden(env, &g).redirect_fail, 1);
 }

@@ -22,7 +22,7 @@ static const char *const map_names[] = { "svc", "svc_state", "svc_filter", "be_f
 					 "svc_backends", "lat_hist", "pool_empty", "flows",
 					 "syn_cache", "be_svc", "svc_vip", "conn_room",
 					 "overrides", "ver_stats", "be_stats", "dp_stats",
-					 "fib_cache", "tx_ports" };
+					 "fib_cache", "tx_ports", "if_cfg" };
 
 static void pin_dir_of(char *buf, size_t len)
 {
