@@ -3,7 +3,7 @@
 # A suite that exits non-zero without reporting a failing test counts as one failure.
 #
 # usage: tests/run.sh [BUILD [SUITE...]]
-# SUITE is unit, datapath, selftest (a deliberately broken datapath must fail its tests),
+# SUITE is unit, datapath, datapath-tc (its packet tests through the TC ingress hook), selftest (a deliberately broken datapath must fail its tests),
 # bats/NAME (tests/bats/NAME.bats) or vmtest (the quick vmtest: boot Debian 12's kernel and run
 # the datapath suite there); without one, every suite runs.
 set -u
@@ -41,6 +41,8 @@ run_suite() {
 		done ;;
 	datapath)
 		suite datapath "$build/tests/dp_test" ;;
+	datapath-tc)
+		suite datapath-tc env DP_HOOK=tc "$build/tests/dp_test" ;;
 	bats/*)
 		suite "$1" bats --tap "tests/bats/${1#bats/}.bats" ;;
 	vmtest)
@@ -48,13 +50,14 @@ run_suite() {
 	selftest)
 		suite selftest tests/selftest.sh "$build" ;;
 	*)
-		echo "not ok - unknown suite $1 (unit, datapath, selftest, bats/NAME or vmtest)" |
+		echo "not ok - unknown suite $1 (unit, datapath, datapath-tc, selftest, bats/NAME or" \
+			"vmtest)" |
 			tee -a "$log" ;;
 	esac
 }
 
 if [ $# -eq 0 ]; then
-	set -- unit datapath selftest vmtest
+	set -- unit datapath datapath-tc selftest vmtest
 	for b in tests/bats/*.bats; do
 		set -- "$@" "bats/$(basename "$b" .bats)"
 	done

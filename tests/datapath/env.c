@@ -55,14 +55,18 @@ int env_netns_setup(void)
 
 int env_open(struct dp_env *env, const struct canary_dp_opts *opts)
 {
-	struct canary_dp_opts defaults = { .flow_entries = TEST_FLOWS };
+	struct canary_dp_opts o = { .flow_entries = TEST_FLOWS };
 	char err[256];
 
-	if (canary_dp_open(&env->dp, opts ? opts : &defaults, err, sizeof(err))) {
+	/* Only the forward program under test: every load costs the verifier its programs. */
+	if (opts)
+		o = *opts;
+	env->tc = env_hook_is_tc();
+	o.progs = (env->tc ? CANARY_PROG_TC_FWD : CANARY_PROG_XDP) | CANARY_PROG_TC_REPLY;
+	if (canary_dp_open(&env->dp, &o, err, sizeof(err))) {
 		fprintf(stderr, "env: %s\n", err);
 		return -1;
 	}
-	env->tc = env_hook_is_tc();
 	env->prog_fd = env->tc ? bpf_program__fd(env->dp.skel->progs.tc_canary_fwd) :
 				 canary_dp_prog_fd(&env->dp);
 	env->if_client = if_nametoindex("xc0");

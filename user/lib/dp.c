@@ -254,6 +254,15 @@ static void xdp_frags_fit(struct canary_dp *dp)
 		bpf_program__set_flags(prog, bpf_program__flags(prog) & ~BPF_F_XDP_HAS_FRAGS);
 }
 
+static void progs_choose(struct canary_dp *dp, unsigned int progs)
+{
+	if (!progs)
+		return;
+	bpf_program__set_autoload(dp->skel->progs.xdp_canary_fwd, progs & CANARY_PROG_XDP);
+	bpf_program__set_autoload(dp->skel->progs.tc_canary_fwd, progs & CANARY_PROG_TC_FWD);
+	bpf_program__set_autoload(dp->skel->progs.tc_canary_reply, progs & CANARY_PROG_TC_REPLY);
+}
+
 int canary_dp_open(struct canary_dp *dp, const struct canary_dp_opts *opts, char *err,
 		   size_t errlen)
 {
@@ -297,6 +306,7 @@ int canary_dp_open(struct canary_dp *dp, const struct canary_dp_opts *opts, char
 	if (ret)
 		goto fail;
 	xdp_frags_fit(dp);
+	progs_choose(dp, opts ? opts->progs : 0);
 	ret = canary_bpf__load(dp->skel);
 	if (ret) {
 		snprintf(err, errlen, "load BPF object (pins in %s): %s",

@@ -37,6 +37,11 @@ struct canary_dp {
 	unsigned int pins_made;	/* maps this open pinned (the others it took over) */
 };
 
+/* The programs of the datapath object, for canary_dp_opts.progs. */
+#define CANARY_PROG_XDP		(1U << 0)	/* xdp_canary_fwd */
+#define CANARY_PROG_TC_FWD	(1U << 1)	/* tc_canary_fwd */
+#define CANARY_PROG_TC_REPLY	(1U << 2)	/* tc_canary_reply */
+
 struct canary_dp_opts {
 	const char *pin_dir;	/* NULL: do not pin; else reuse the maps pinned there, or pin them */
 	__u32 flow_entries;	/* 0: CANARY_FLOWS_DEFAULT */
@@ -44,6 +49,8 @@ struct canary_dp_opts {
 	__u64 udp_idle_ns;	/* 0: 30 s */
 	bool pins_only;		/* open the maps pinned at pin_dir (all must be there) and load no
 				 * program: for tools that read and write a running datapath */
+	unsigned int progs;	/* CANARY_PROG_* to load; 0: all (the agent, which may move a
+				 * forward path between its hooks). Each costs its verification. */
 };
 
 /* Mounts bpffs on /sys/fs/bpf unless one is there already. */
