@@ -350,15 +350,16 @@ static __always_inline int reply_in(void *ctx, struct pkt *p, struct conn_ref *c
 static __always_inline int reply_packet(void *ctx, struct pkt *p, struct conn_ref *c,
 					__u64 bytes, const bool v4, const bool tc)
 {
-	if (!reply_find(&p->key, c))
+	if (!reply_find(&p->key, c, CONN_ROOM_INGRESS))
 		return REPLY_NONE;
 	return reply_in(ctx, p, c, bytes, v4, tc);
 }
 
-/* A packet to a service: planned, then sent. */
-static __always_inline int fwd_packet(void *ctx, struct pkt *p, struct flow_val *fe, __u64 bytes,
-				      const bool v4, const bool tc)
+/* A packet to a service: its flow looked up, planned, then sent. */
+static __always_inline int fwd_packet(void *ctx, struct pkt *p, const bool v4, const bool tc)
 {
+	struct flow_val *fe = bpf_map_lookup_elem(&flows, &p->key);
+	__u64 bytes = p->len;
 	__u32 hook = CONN_ROOM_INGRESS;
 	struct fwd_plan pl = {};
 	struct conn_room *r;
@@ -377,6 +378,7 @@ static __always_inline int fwd_packet(void *ctx, struct pkt *p, struct flow_val 
 }
 
 #define FRAME_OURS	(-1)
+#define PACKET_FWD	(-2)	/* ip_packet(): a packet for the forward path */
 
 /*
  * Whether the frame is addressed to the interface: FRAME_OURS, or what to do with a frame for
@@ -399,6 +401,15 @@ static __always_inline int frame_check(void *ctx, const struct pkt *p, __u64 byt
 	return XDP_PASS;
 }
 
+/* A packet to a service alone: PACKET_FWD, or what frame_check() says of another host's. */
+static __always_inline int frame_check_fwd(void *ctx, const struct pkt *p, __u64 bytes,
+					   const bool tc)
+{
+	int rc = frame_check(ctx, p, bytes, tc);
+
+	return rc == FRAME_OURS ? PACKET_FWD : rc;
+}
+
 /* A multi-buffer frame whose headers the first buffer does not hold is not truncated. */
 static __always_inline __u32 parse_reason(const struct pkt *p, int rc)
 {
@@ -408,13 +419,13 @@ static __always_inline __u32 parse_reason(const struct pkt *p, int rc)
 }
 
 /*
- * A client packet finds its connection by its own tuple; a backend's reply through the
- * backend's services (reply_find). A known flow needs neither the service hash nor a decision.
- * Returns an XDP action; the TC entry point translates it.
+ * What a TCP or UDP packet is: a client's to a service (PACKET_FWD), a backend's reply, which
+ * is sent here, or neither. A packet both to a service and from a backend (a backend that is a
+ * client too) is a reply only if it is not a known flow of its own.
+ * Returns an XDP action or PACKET_FWD; the TC entry point translates it.
  */
 static __always_inline int ip_packet(void *ctx, struct pkt *p, const bool v4, const bool tc)
 {
-	struct flow_val *fe = NULL;
 	struct conn_ref c;	/* an ICMP error's flow, or a reply's: one room for both */
 	__u64 bytes = p->len;
 	bool to_svc;
@@ -430,31 +441,28 @@ static __always_inline int ip_packet(void *ctx, struct pkt *p, const bool v4, co
 		return XDP_PASS;
 	}
 	to_svc = svc_filter_hit(&p->key);
-	if (!to_svc && !be_filter_hit(&p->key))
-		return XDP_PASS;
+	if (!be_filter_hit(&p->key))
+		return to_svc ? frame_check_fwd(ctx, p, bytes, tc) : XDP_PASS;
 	rc = frame_check(ctx, p, bytes, tc);
 	if (rc != FRAME_OURS)
 		return rc;
-	if (to_svc) {
-		fe = bpf_map_lookup_elem(&flows, &p->key);
-		if (fe)
-			return fwd_packet(ctx, p, fe, bytes, v4, tc);
-	}
-	if (be_filter_hit(&p->key) && conn_ref_init(&c, CONN_ROOM_INGRESS)) {
+	if (to_svc && bpf_map_lookup_elem(&flows, &p->key))
+		return PACKET_FWD;
+	if (conn_ref_init(&c, CONN_ROOM_INGRESS)) {
 		rc = reply_packet(ctx, p, &c, bytes, v4, tc);
 		if (rc != REPLY_NONE)
 			return rc;
-		if (!to_svc)
-			count_passed(CANARY_DP_REPLY_NO_FLOW, bytes);
 	}
-	if (!to_svc)
-		return XDP_PASS;
-	return fwd_packet(ctx, p, NULL, bytes, v4, tc);
+	if (to_svc)
+		return PACKET_FWD;
+	count_passed(CANARY_DP_REPLY_NO_FLOW, bytes);
+	return XDP_PASS;
 }
 
 /*
- * A function of their own for each family and hook: the paths never meet, their stack need not
- * add up, and each hook's helpers stay out of the other's program.
+ * A function of its own for each family and hook: the paths never meet, and each hook's helpers
+ * stay out of the other's program. The forward path is called by the entry point, not from
+ * here: the two frames' stacks then never add up (the reply's scan is one call deeper).
  */
 static __noinline int xdp_ip4(struct xdp_md *ctx, struct pkt *p)
 {
@@ -466,6 +474,16 @@ static __noinline int xdp_ip6(struct xdp_md *ctx, struct pkt *p)
 	return ip_packet(ctx, p, false, false);
 }
 
+static __noinline int xdp_fwd4(struct xdp_md *ctx, struct pkt *p)
+{
+	return fwd_packet(ctx, p, true, false);
+}
+
+static __noinline int xdp_fwd6(struct xdp_md *ctx, struct pkt *p)
+{
+	return fwd_packet(ctx, p, false, false);
+}
+
 static __noinline int tc_ip4(struct __sk_buff *skb, struct pkt *p)
 {
 	return ip_packet(skb, p, true, true);
@@ -474,6 +492,16 @@ static __noinline int tc_ip4(struct __sk_buff *skb, struct pkt *p)
 static __noinline int tc_ip6(struct __sk_buff *skb, struct pkt *p)
 {
 	return ip_packet(skb, p, false, true);
+}
+
+static __noinline int tc_fwd4(struct __sk_buff *skb, struct pkt *p)
+{
+	return fwd_packet(skb, p, true, true);
+}
+
+static __noinline int tc_fwd6(struct __sk_buff *skb, struct pkt *p)
+{
+	return fwd_packet(skb, p, false, true);
 }
 
 /*
@@ -503,10 +531,14 @@ int xdp_canary_fwd(struct xdp_md *ctx)
 		count_passed(parse_reason(&p, rc), p.len);
 		return XDP_PASS;
 	}
-	if (proto == bpf_htons(ETH_P_IP))
-		return xdp_ip4(ctx, &p);
-	if (proto == bpf_htons(ETH_P_IPV6))
-		return xdp_ip6(ctx, &p);
+	if (proto == bpf_htons(ETH_P_IP)) {
+		rc = xdp_ip4(ctx, &p);
+		return rc == PACKET_FWD ? xdp_fwd4(ctx, &p) : rc;
+	}
+	if (proto == bpf_htons(ETH_P_IPV6)) {
+		rc = xdp_ip6(ctx, &p);
+		return rc == PACKET_FWD ? xdp_fwd6(ctx, &p) : rc;
+	}
 	return XDP_PASS;
 }
 
@@ -549,10 +581,14 @@ int tc_canary_fwd(struct __sk_buff *skb)
 		count_passed(rc, p.len);
 		return TC_ACT_OK;
 	}
-	if (proto == bpf_htons(ETH_P_IP))
-		return tc_verdict(tc_ip4(skb, &p));
-	if (proto == bpf_htons(ETH_P_IPV6))
-		return tc_verdict(tc_ip6(skb, &p));
+	if (proto == bpf_htons(ETH_P_IP)) {
+		rc = tc_ip4(skb, &p);
+		return tc_verdict(rc == PACKET_FWD ? tc_fwd4(skb, &p) : rc);
+	}
+	if (proto == bpf_htons(ETH_P_IPV6)) {
+		rc = tc_ip6(skb, &p);
+		return tc_verdict(rc == PACKET_FWD ? tc_fwd6(skb, &p) : rc);
+	}
 	return TC_ACT_OK;
 }
 
@@ -571,7 +607,7 @@ static __always_inline int tc_reply_packet(struct __sk_buff *skb, struct pkt *p,
 		icmp_seen(p, &c, bytes, 0, v4, false);	/* a local backend's port unreachable */
 	if (rc != PARSE_OK || !be_filter_hit(&p->key))
 		return TC_ACT_OK;
-	if (!reply_find(&p->key, &c)) {
+	if (!reply_find(&p->key, &c, CONN_ROOM_EGRESS)) {
 		count_passed(CANARY_DP_REPLY_NO_FLOW, bytes);
 		return TC_ACT_OK;
 	}

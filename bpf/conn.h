@@ -304,38 +304,49 @@ static __always_inline struct flow_val *reply_in_flows(const struct flow_key *rk
 	return fe && conn_backend_is(fe, rk) ? fe : NULL;
 }
 
-/* The same in the SYN cache; *@fv gets the checked copy of the handshake's decision. */
+/*
+ * The same in the SYN cache; *@fv gets the checked copy of the handshake's decision. @scan: in
+ * dp_reply_scan(), which hashes inline: one more call level would take the stack past its
+ * 512 bytes.
+ */
 static __always_inline struct syn_entry *reply_in_syn(const struct flow_key *rk, __u32 id,
-						      struct flow_key *fk, struct flow_val *fv)
+						      struct flow_key *fk, struct flow_val *fv,
+						      const bool scan)
 {
 	struct syn_entry *se;
 
 	if (!reply_key_of_svc(rk, id, fk))
 		return NULL;
-	se = syn_find(fk, dp_syn_key_hash(fk), fv);
+	se = syn_find(fk, scan ? canary_syn_key_hash(fk) : dp_syn_key_hash(fk), fv);
 	return se && conn_backend_is(fv, rk) ? se : NULL;
 }
 
 /*
  * Which of a backend's services after its first (@bv) has the connection @rk answers, in the
  * SYN cache (@syn) or in flows: its index, or 0 for none. A global function, which the verifier
- * checks once, not on every path to a reply; @fk and @fv are room to look in.
+ * checks once, not on every path to a reply. It looks with a key in the room (@room: a
+ * CONN_ROOM_*): before Linux 6.3 or so a map key cannot be a global function's argument.
  */
 __noinline int dp_reply_scan(const struct flow_key *rk, const struct be_svc_val *bv,
-			     struct flow_key *fk, struct flow_val *fv, int syn)
+			     struct flow_val *fv, __u32 room, int syn)
 {
-	if (!rk || !bv || !fk || !fv)
+	struct conn_room *r = bpf_map_lookup_elem(&conn_room, &room);
+
+	if (!rk || !bv || !fv || !r)
 		return 0;
 #pragma clang loop unroll(disable)
 	for (int i = 1; i < CANARY_BE_SVC_MAX && i < bv->count; i++)
-		if (syn ? !!reply_in_syn(rk, bv->id[i], fk, fv) : !!reply_in_flows(rk, bv->id[i], fk))
+		if (syn ? !!reply_in_syn(rk, bv->id[i], &r->scan, fv, true) :
+			  !!reply_in_flows(rk, bv->id[i], &r->scan))
 			return i;
 	return 0;
 }
 
 _Static_assert(!(CANARY_BE_SVC_MAX & (CANARY_BE_SVC_MAX - 1)), "a mask bounds be_svc indexes");
 
-static __always_inline bool reply_find(const struct flow_key *rk, struct conn_ref *c)
+/* @room: the CONN_ROOM_* @c was made in. */
+static __always_inline bool reply_find(const struct flow_key *rk, struct conn_ref *c,
+				       const __u32 room)
 {
 	struct be_svc_key bk = { .port = rk->sport };
 	struct be_svc_val *bv;
@@ -349,18 +360,19 @@ static __always_inline bool reply_find(const struct flow_key *rk, struct conn_re
 	c->fe = reply_in_flows(rk, bv->id[0], c->fk);
 	if (c->fe)
 		return true;
-	i = bv->count > 1 ? dp_reply_scan(rk, bv, c->fk, c->fv, false) : 0;
+	i = bv->count > 1 ? dp_reply_scan(rk, bv, c->fv, room, false) : 0;
 	/* The mask bounds the index for the verifier; dp_reply_scan() returns less anyway. */
 	if (i > 0)
 		c->fe = reply_in_flows(rk, bv->id[i & (CANARY_BE_SVC_MAX - 1)], c->fk);
 	if (c->fe || rk->proto != IPPROTO_TCP)
 		return c->fe;
-	c->se = reply_in_syn(rk, bv->id[0], c->fk, c->fv);
+	c->se = reply_in_syn(rk, bv->id[0], c->fk, c->fv, false);
 	if (c->se)
 		return true;
-	i = bv->count > 1 ? dp_reply_scan(rk, bv, c->fk, c->fv, true) : 0;
+	i = bv->count > 1 ? dp_reply_scan(rk, bv, c->fv, room, true) : 0;
 	if (i > 0)
-		c->se = reply_in_syn(rk, bv->id[i & (CANARY_BE_SVC_MAX - 1)], c->fk, c->fv);
+		c->se = reply_in_syn(rk, bv->id[i & (CANARY_BE_SVC_MAX - 1)], c->fk, c->fv,
+				     false);
 	return c->se;
 }
 

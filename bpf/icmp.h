@@ -200,7 +200,7 @@ static __always_inline void icmp_seen(struct pkt *p, struct conn_ref *c, __u64 b
 
 	if (kind == ICMP_IGNORED)
 		return;
-	if (!reply_find(&q.rk, c))
+	if (!reply_find(&q.rk, c, rewrite ? CONN_ROOM_INGRESS : CONN_ROOM_EGRESS))
 		return;
 	if (ingress && !reply_side_ok(conn_ref_val(c), ingress)) {
 		count_passed(CANARY_DP_REPLY_WRONG_SIDE, bytes);

@@ -155,6 +155,7 @@ struct conn_room {
 	__u32 after;		/* the forward path's enum fwd_after */
 	__u32 reserved;
 	struct bpf_fib_lookup fib;	/* the forward path's FIB question and answer */
+	struct flow_key scan;	/* dp_reply_scan()'s key */
 };
 
 struct {

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""A test backend: a real HTTP/1.1 server (keep-alive) that answers every GET with its name.
+"""A test backend: a real HTTP/1.1 server (keep-alive) that answers every GET with its name;
+GET /big/N answers N bytes more after the name's line (large responses, jumbo frames).
 
 usage: backend.py NAME ADDR PORT STATE_DIR
 The status it answers with is read from STATE_DIR/NAME.status at each request (200 if there is
@@ -26,6 +27,8 @@ def main():
             except (OSError, ValueError):
                 status = 200
             body = (name + "\n").encode()
+            if self.path.startswith("/big/") and self.path[5:].isdigit():
+                body += b"x" * min(int(self.path[5:]), 1 << 24)
             # On record before the answer leaves: a client that has it finds its hit counted.
             with open(hits_file, "a") as f:
                 f.write("%d %d\n" % (status, time.time_ns() // 1000000))

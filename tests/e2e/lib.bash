@@ -44,9 +44,10 @@ in_ns() {
 }
 
 # Client, splitter and two backend namespaces, the veths between them, routes, and XDP pass
-# programs on the splitter's peers.
+# programs on the splitter's peers. TOPO_OFFLOAD=on leaves tx checksum offload on at every
+# sender and puts no XDP on the peers (the TC hook's case); TOPO_MTU sets every veth's MTU.
 topo_up() {
-	local bare="$E2E_ROOT/build/xdp_bare.bpf.o" ns l
+	local bare="$E2E_ROOT/build/xdp_bare.bpf.o" ns l sec=xdp
 
 	for ns in "$NS_C" "$NS_S" "$NS_1" "$NS_2"; do
 		ip netns add "$ns"
@@ -69,15 +70,25 @@ topo_up() {
 	ip -n "$NS_1" route add default via 192.0.2.1
 	ip -n "$NS_2" route add default via 192.0.2.65
 	in_ns "$NS_S" sysctl -qw net.ipv4.ip_forward=1
+	if [ -n "${TOPO_MTU:-}" ]; then
+		for l in "$NS_C c0" "$NS_S s0" "$NS_S s1" "$NS_S s2" "$NS_1 b0" "$NS_2 b0"; do
+			set -- $l
+			ip -n "$1" link set "$2" mtu "$TOPO_MTU"
+		done
+	fi
+	# TC redirects need nothing of the peer, and the kernel's helpers take partial checksums.
+	[ "${TOPO_OFFLOAD:-off}" = on ] && return 0
 	in_ns "$NS_C" ethtool -K c0 tx off >/dev/null
 	in_ns "$NS_1" ethtool -K b0 tx off >/dev/null
 	in_ns "$NS_2" ethtool -K b0 tx off >/dev/null
-	# A veth delivers XDP_TX and redirects only to a peer that runs XDP itself. iproute2's
-	# loader makes its own directories in bpffs: note whether they were there before.
+	# A veth delivers XDP_TX and redirects only to a peer that runs XDP itself, one that takes
+	# multi-buffer frames past one page of MTU. iproute2's loader makes its own directories in
+	# bpffs: note whether they were there before.
+	[ "${TOPO_MTU:-1500}" -gt 3000 ] && sec=xdp.frags
 	[ -e /sys/fs/bpf/tc ] && touch "$BATS_FILE_TMPDIR/had-iproute-bpffs"
-	ip -n "$NS_C" link set dev c0 xdp obj "$bare" sec xdp
-	ip -n "$NS_1" link set dev b0 xdp obj "$bare" sec xdp
-	ip -n "$NS_2" link set dev b0 xdp obj "$bare" sec xdp
+	ip -n "$NS_C" link set dev c0 xdp obj "$bare" sec "$sec"
+	ip -n "$NS_1" link set dev b0 xdp obj "$bare" sec "$sec"
+	ip -n "$NS_2" link set dev b0 xdp obj "$bare" sec "$sec"
 }
 
 # Everything topo_up, start_backend, agent_up and prom.sh started or made, failures included.
@@ -133,14 +144,17 @@ stop_pidfile() {
 }
 
 # The config's keys every test shares, one a line and each ending with a comma: pins, state,
-# control socket, exporter, and the splitter's interfaces, TC on s0 as TC says (off, auto).
+# control socket, exporter, and the splitter's interfaces, TC on s0 as TC says (off, auto), and
+# the keys of IFACE_KEYS (e.g. '"hook": "tc"') on each.
 cfg_common() {	# TC
+	local more=${IFACE_KEYS:+, $IFACE_KEYS}
+
 	cat <<EOF
   "pin_dir": "$PIN",
   "state_dir": "$BATS_FILE_TMPDIR/state",
   "control": {"socket": "$BATS_FILE_TMPDIR/canaryd.sock"},
   "exporter": {"listen": "127.0.0.1:$EXPORTER_PORT"},
-  "interfaces": [{"name": "s0", "tc": "$1"}, {"name": "s1"}, {"name": "s2"}],
+  "interfaces": [{"name": "s0", "tc": "$1"$more}, {"name": "s1"$more}, {"name": "s2"$more}],
 EOF
 }
 

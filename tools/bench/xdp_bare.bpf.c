@@ -10,3 +10,10 @@ int xdp_bare(struct xdp_md *ctx)
 {
 	return XDP_PASS;
 }
+
+/* The same, for interfaces with an MTU past one page: it takes multi-buffer frames. */
+SEC("xdp.frags")
+int xdp_bare_frags(struct xdp_md *ctx)
+{
+	return XDP_PASS;
+}
