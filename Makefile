@@ -7,7 +7,7 @@ BUILD		:= build
 ARCH		:= $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 MULTIARCH	:= $(shell $(CC) -dumpmachine)
 
-VERSION		:= 0.5.0
+VERSION		:= 0.6.0
 CFLAGS		?= -O2 -g
 CFLAGS		+= -DXDP_CANARY_VERSION='"$(VERSION)"'
 CFLAGS		+= -std=gnu11 -Wall -Wextra -Werror -Wno-missing-field-initializers \

@@ -208,3 +208,67 @@ dp_stat() {	# REASON
 	bpftool -j map lookup pinned "$PIN/dp_stats" key "$1" 0 0 0 |
 		jq '[.formatted.values[].value.packets] | add'
 }
+
+# The agent's config: web (HTTP) and echo (UDP) services; $1 and $2 are web's pools, $3 the TC
+# mode on s0 (off for remote backends, auto for local ones), $4 more of web's keys.
+write_config() {	# STABLE CANARY TC [WEB_KEYS]
+	{
+		echo "{"
+		cfg_common "$3"
+		cat <<EOF
+  "services": [
+    {"name": "web", "vip": "$VIP", "port": 80, "http": true, "stable": ["$1"], "canary": ["$2"]
+     ${4:+, $4}},
+    {"name": "echo", "vip": "$VIP", "port": 53, "protocol": "udp",
+     "stable": ["192.0.2.10:5353"], "canary": ["192.0.2.70:5353"]}
+  ]
+}
+EOF
+	} >"$CFG"
+}
+
+# A UDP echo server in NS on ADDR:PORT; its PID in NAME.pid.
+start_udp_echo() {	# NS NAME ADDR PORT
+	ip netns exec "$1" python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((sys.argv[1], int(sys.argv[2])))
+while True:
+    data, peer = s.recvfrom(2048)
+    s.sendto(data, peer)
+' "$3" "$4" >/dev/null 2>&1 &
+	echo $! >"$BATS_FILE_TMPDIR/$2.pid"
+}
+
+set_weight() {	# PERCENT
+	ctl weight web "$1" >/dev/null
+}
+
+reset_hits() {
+	rm -f "$BATS_FILE_TMPDIR"/*.hits
+}
+
+hits() {
+	[ -f "$BATS_FILE_TMPDIR/$1.hits" ] && wc -l <"$BATS_FILE_TMPDIR/$1.hits" || echo 0
+}
+
+# N requests, each on a connection of its own; prints one answer (backend name) a line, FAILED
+# for a request that got none, and fails if one did.
+curl_n() {
+	local failed=0
+
+	for _ in $(seq "$1"); do
+		in_ns "$NS_C" curl -sS --max-time 5 "http://$VIP/" || { echo "FAILED"; failed=1; }
+	done
+	return "$failed"
+}
+
+# The agent's /metrics, read in the splitter's namespace.
+scrape() {
+	in_ns "$NS_S" curl -sS --max-time 5 "http://127.0.0.1:$EXPORTER_PORT/metrics"
+}
+
+# One sample's value in a scrape kept in FILE.
+sample() {	# FILE NAME{LABELS}
+	awk -v s="$2" '$1 == s { print $2; found = 1 } END { exit !found }' "$1"
+}

@@ -62,7 +62,8 @@ static const char full_config[] =
 	"  'control': {'socket': '/run/canary-test.sock', 'group': 'root'},"
 	"  'exporter': {'listen': 'off'}, 'flow_entries': 1024, 'status_window': 30,"
 	"  'prometheus': {'url': 'http://127.0.0.1:9090'},"
-	"  'interfaces': ['eth0', {'name': 'eth1', 'xdp': 'generic', 'tc': 'clsact'}],"
+	"  'interfaces': ['eth0', {'name': 'eth1', 'xdp': 'generic', 'tc': 'clsact'},"
+	"                 {'name': 'veth7', 'hook': 'auto', 'other_host': 'drop'}],"
 	"  'services': ["
 	"    {'name': 'web', 'vip': '203.0.113.10', 'port': 80, 'protocol': 'tcp',"
 	"     'hash': 'client', 'http': true,"
@@ -96,10 +97,14 @@ static void full_config_parses(void **state)
 	assert_int_equal(cfg.status_window_s, 30);
 	assert_true(cfg.prometheus.set);
 
-	assert_int_equal(cfg.nifaces, 2);
+	assert_int_equal(cfg.nifaces, 3);
 	assert_string_equal(cfg.ifaces[0].name, "eth0");
+	assert_int_equal(cfg.ifaces[0].hook, CFG_HOOK_XDP);
 	assert_int_equal(cfg.ifaces[0].xdp, CFG_XDP_AUTO);
 	assert_int_equal(cfg.ifaces[0].tc, CFG_TC_OFF);
+	assert_false(cfg.ifaces[0].drop_other_host);
+	assert_int_equal(cfg.ifaces[2].hook, CFG_HOOK_AUTO);
+	assert_true(cfg.ifaces[2].drop_other_host);
 	assert_string_equal(cfg.ifaces[1].name, "eth1");
 	assert_int_equal(cfg.ifaces[1].xdp, CFG_XDP_GENERIC);
 	assert_int_equal(cfg.ifaces[1].tc, CFG_TC_CLSACT);
@@ -301,6 +306,15 @@ static const struct bad bad_configs[] = {
 	  "interfaces[0].xdp: \"fast\" is not auto, native, generic or off" },
 	{ "{'interfaces': [{'name': 'eth0', 'tc': 'tcx'}], 'services': []}",
 	  "interfaces[0].tc: \"tcx\" is not off, auto or clsact" },
+	{ "{'interfaces': [{'name': 'eth0', 'hook': 'tcx'}], 'services': []}",
+	  "interfaces[0].hook: \"tcx\" is not xdp, tc or auto" },
+	{ "{'interfaces': [{'name': 'eth0', 'hook': 'tc', 'xdp': 'native'}], 'services': []}",
+	  "interfaces[0].hook: \"tc\" runs no XDP on eth0: leave out \"xdp\"" },
+	{ "{'interfaces': [{'name': 'eth0', 'hook': 'auto', 'xdp': 'off'}], 'services': []}",
+	  "interfaces[0].hook: \"xdp\": \"off\" runs no forward program on eth0: leave out "
+	  "\"hook\", or \"xdp\"" },
+	{ "{'interfaces': [{'name': 'eth0', 'other_host': 'forward'}], 'services': []}",
+	  "interfaces[0].other_host: \"forward\" is not pass or drop" },
 	/* A service's own keys. */
 	{ "{" IFACES "}", "services: missing" },
 	{ "{" IFACES ", 'services': {}}", "services: expected an array" },
