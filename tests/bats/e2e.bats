@@ -10,13 +10,7 @@ load ../e2e/lib
 e2e_names xce xdp-canary-e2e 9435
 
 setup_file() {
-	topo_up
-	start_backend "$NS_1" stable 192.0.2.10 8080
-	start_backend "$NS_2" canary 192.0.2.70 8080
-	start_udp_echo "$NS_1" echo-stable 192.0.2.10 5353
-	start_udp_echo "$NS_2" echo-canary 192.0.2.70 5353
-	write_config 192.0.2.10:8080 192.0.2.70:8080 off
-	agent_up
+	e2e_up
 }
 
 teardown_file() {
@@ -62,26 +56,7 @@ hist_count() {	# VERSION KIND(0 handshake, 1 ttfb)
 }
 
 @test "e2e: every request gets through at weights 0, 50 % and 100 %, each backend its share" {
-	for w in 0 50 100; do
-		set_weight "$w"
-		reset_hits
-		run curl_n 40
-		[ "$status" -eq 0 ]
-		[[ $output != *FAILED* ]]
-		stable=$(echo "$output" | grep -c '^stable$' || true)
-		canary=$(echo "$output" | grep -c '^canary$' || true)
-		[ $((stable + canary)) -eq 40 ]
-		[ "$(hits stable)" -eq "$stable" ]
-		[ "$(hits canary)" -eq "$canary" ]
-		case $w in
-		0) [ "$canary" -eq 0 ] ;;
-		100) [ "$stable" -eq 0 ] ;;
-		*)
-			[ "$stable" -gt 0 ]
-			[ "$canary" -gt 0 ]
-			;;
-		esac
-	done
+	shares_follow_weight 40
 }
 
 @test "e2e: canaryd's log has no netlink noise for interfaces with tc off" {

@@ -12,13 +12,7 @@ TOPO_OFFLOAD=on
 IFACE_KEYS='"hook": "auto"'
 
 setup_file() {
-	topo_up
-	start_backend "$NS_1" stable 192.0.2.10 8080
-	start_backend "$NS_2" canary 192.0.2.70 8080
-	start_udp_echo "$NS_1" echo-stable 192.0.2.10 5353
-	start_udp_echo "$NS_2" echo-canary 192.0.2.70 5353
-	write_config 192.0.2.10:8080 192.0.2.70:8080 off
-	agent_up
+	e2e_up
 }
 
 teardown_file() {
@@ -49,24 +43,7 @@ print(s.recv(2048).decode())
 }
 
 @test "hooks: every request gets through TC at weights 0, 50 % and 100 %, each backend its share" {
-	local stable canary
-
-	for w in 0 50 100; do
-		set_weight "$w"
-		reset_hits
-		run curl_n 30
-		[ "$status" -eq 0 ]
-		stable=$(echo "$output" | grep -c '^stable$' || true)
-		canary=$(echo "$output" | grep -c '^canary$' || true)
-		[ $((stable + canary)) -eq 30 ]
-		[ "$(hits stable)" -eq "$stable" ]
-		[ "$(hits canary)" -eq "$canary" ]
-		case $w in
-		0) [ "$canary" -eq 0 ] ;;
-		100) [ "$stable" -eq 0 ] ;;
-		*) [ "$stable" -gt 0 ] && [ "$canary" -gt 0 ] ;;
-		esac
-	done
+	shares_follow_weight 30
 }
 
 @test "hooks: the TC hook counts what XDP counts: connections, packets, responses" {

@@ -130,19 +130,34 @@ __u32 env_run(struct dp_env *env, const __u8 *in, size_t len, __u8 *out, __u32 *
 	return env_run_from(env, env->if_client, in, len, out, out_len);
 }
 
-__u32 env_run_tc(struct dp_env *env, const __u8 *in, size_t len, __u8 *out, __u32 *out_len)
+/* One run of @fd with @ctx as its context; *@retval is the program's own. */
+static int prog_run(int fd, const __u8 *in, size_t len, __u8 *out, __u32 *out_len, void *ctx,
+		    size_t ctx_size, __u32 *retval)
 {
 	LIBBPF_OPTS(bpf_test_run_opts, opts,
 		    .data_in = in,
 		    .data_size_in = len,
 		    .data_out = out,
 		    .data_size_out = PKT_MAX,
+		    .ctx_in = ctx,
+		    .ctx_size_in = ctx_size,
 		    .repeat = 1);
+	int err = bpf_prog_test_run_opts(fd, &opts);
 
-	assert_int_equal(bpf_prog_test_run_opts(bpf_program__fd(env->dp.skel->progs.tc_canary_reply),
-						&opts), 0);
+	if (err)
+		return err;
 	*out_len = opts.data_size_out;
-	return opts.retval;
+	*retval = opts.retval;
+	return 0;
+}
+
+__u32 env_run_tc(struct dp_env *env, const __u8 *in, size_t len, __u8 *out, __u32 *out_len)
+{
+	int fd = bpf_program__fd(env->dp.skel->progs.tc_canary_reply);
+	__u32 retval = 0;
+
+	assert_int_equal(prog_run(fd, in, len, out, out_len, NULL, 0, &retval), 0);
+	return retval;
 }
 
 bool env_hook_is_tc(void)
@@ -174,49 +189,19 @@ static __u32 tc_as_xdp(__u32 ifindex, const __u8 *out, __u32 out_len, __u32 verd
 	return XDP_ABORTED;
 }
 
-static int env_try_run_tc(struct dp_env *env, __u32 ifindex, const __u8 *in, size_t len,
-			  __u8 *out, __u32 *out_len, __u32 *retval)
-{
-	struct __sk_buff ctx = { .ifindex = ifindex };
-	LIBBPF_OPTS(bpf_test_run_opts, opts,
-		    .data_in = in,
-		    .data_size_in = len,
-		    .data_out = out,
-		    .data_size_out = PKT_MAX,
-		    .ctx_in = &ctx,
-		    .ctx_size_in = sizeof(ctx),
-		    .repeat = 1);
-	int err = bpf_prog_test_run_opts(env->prog_fd, &opts);
-
-	if (err)
-		return err;
-	*out_len = opts.data_size_out;
-	*retval = tc_as_xdp(ifindex, out, *out_len, opts.retval);
-	return 0;
-}
-
 int env_try_run_from(struct dp_env *env, __u32 ifindex, const __u8 *in, size_t len, __u8 *out,
 		     __u32 *out_len, __u32 *retval)
 {
-	struct xdp_md ctx = { .data_end = len, .ingress_ifindex = ifindex };
-	LIBBPF_OPTS(bpf_test_run_opts, opts,
-		    .data_in = in,
-		    .data_size_in = len,
-		    .data_out = out,
-		    .data_size_out = PKT_MAX,
-		    .ctx_in = &ctx,
-		    .ctx_size_in = sizeof(ctx),
-		    .repeat = 1);
+	struct xdp_md xdp = { .data_end = len, .ingress_ifindex = ifindex };
+	struct __sk_buff skb = { .ifindex = ifindex };
 	int err;
 
-	if (env->tc)
-		return env_try_run_tc(env, ifindex, in, len, out, out_len, retval);
-	err = bpf_prog_test_run_opts(env->prog_fd, &opts);
-	if (err)
-		return err;
-	*out_len = opts.data_size_out;
-	*retval = opts.retval;
-	return 0;
+	if (!env->tc)
+		return prog_run(env->prog_fd, in, len, out, out_len, &xdp, sizeof(xdp), retval);
+	err = prog_run(env->prog_fd, in, len, out, out_len, &skb, sizeof(skb), retval);
+	if (!err)
+		*retval = tc_as_xdp(ifindex, out, *out_len, *retval);
+	return err;
 }
 
 __u32 env_run_from(struct dp_env *env, __u32 ifindex, const __u8 *in, size_t len, __u8 *out,

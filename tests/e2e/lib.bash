@@ -91,6 +91,17 @@ topo_up() {
 	ip -n "$NS_2" link set dev b0 xdp obj "$bare" sec "$sec"
 }
 
+# The topology, HTTP and UDP backends on both remote pools, the config and the agent.
+e2e_up() {
+	topo_up
+	start_backend "$NS_1" stable 192.0.2.10 8080
+	start_backend "$NS_2" canary 192.0.2.70 8080
+	start_udp_echo "$NS_1" echo-stable 192.0.2.10 5353
+	start_udp_echo "$NS_2" echo-canary 192.0.2.70 5353
+	write_config 192.0.2.10:8080 192.0.2.70:8080 off
+	agent_up
+}
+
 # Everything topo_up, start_backend, agent_up and prom.sh started or made, failures included.
 topo_down() {
 	local f ns
@@ -261,6 +272,27 @@ curl_n() {
 		in_ns "$NS_C" curl -sS --max-time 5 "http://$VIP/" || { echo "FAILED"; failed=1; }
 	done
 	return "$failed"
+}
+
+# At weights 0, 50 % and 100 %, N requests each all get an answer, from the backends the weight
+# says, and each backend served as many as its answers say. Fails at the first that does not.
+shares_follow_weight() {	# N
+	local stable canary out
+
+	for w in 0 50 100; do
+		set_weight "$w"
+		reset_hits
+		out=$(curl_n "$1") || return 1
+		stable=$(grep -c '^stable$' <<<"$out" || true)
+		canary=$(grep -c '^canary$' <<<"$out" || true)
+		[ $((stable + canary)) -eq "$1" ] || return 1
+		[ "$(hits stable)" -eq "$stable" ] && [ "$(hits canary)" -eq "$canary" ] || return 1
+		case $w in
+		0) [ "$canary" -eq 0 ] ;;
+		100) [ "$stable" -eq 0 ] ;;
+		*) [ "$stable" -gt 0 ] && [ "$canary" -gt 0 ] ;;
+		esac || return 1
+	done
 }
 
 # The agent's /metrics, read in the splitter's namespace.
