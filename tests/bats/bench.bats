@@ -35,11 +35,12 @@ bench_leftovers() {
 		grep -q "^## $h" <<<"$report"
 	done
 	# HTTP: each scenario and mode was measured (a harness that failed writes 0 req/s).
-	[ "$(tail -n +2 "$out/http/results.tsv" | wc -l)" -eq 12 ]
+	[ "$(tail -n +2 "$out/http/results.tsv" | wc -l)" -eq 14 ]
 	run awk -F'\t' 'NR > 1 && !($4 > 0) { print }' "$out/http/results.tsv"
 	[ -z "$output" ]
 	for s in "direct, no split" "XDP forwarding floor" "xdp-canary, remote backends" \
-		 "xdp-canary, local backends (TC)" "nginx weighted upstream" "nftables numgen DNAT"; do
+		 "xdp-canary, local backends (TC)" "xdp-canary, TC ingress hook, tx offload on" \
+		 "nginx weighted upstream" "nftables numgen DNAT"; do
 		[ "$(grep -c "^| $s" <<<"$report")" -eq 2 ]
 	done
 	# Packets per second: 10 forwarders, each forwarded frames to the sink.
