@@ -31,7 +31,8 @@ static void state_round_trip(void **unused)
 	s->paused = true;
 	state_note(s, 2000, "weight", 100, 2500, "moving \"on\"", "canaryctl uid 0");
 	assert_non_null(state_svc_add(a, "api", 1000));
-	snprintf(a->clsact[a->nclsact++], IF_NAMESIZE, "eth1");
+	snprintf(a->clsact.name[a->clsact.n++], IF_NAMESIZE, "eth1");
+	snprintf(a->clsact_in.name[a->clsact_in.n++], IF_NAMESIZE, "veth2");
 	assert_int_equal(state_save(dir, a, err, sizeof(err)), 0);
 	assert_int_equal(state_load(dir, b, err, sizeof(err)), 0);
 	s = state_svc_find(b, "web");
@@ -40,7 +41,9 @@ static void state_round_trip(void **unused)
 	assert_int_equal(s->last.to_bp, 2500);
 	assert_string_equal(s->last.reason, "moving \"on\"");
 	assert_int_equal(state_svc_find(b, "api")->id, 1);
-	assert_string_equal(b->clsact[0], "eth1");
+	assert_string_equal(b->clsact.name[0], "eth1");
+	assert_int_equal(b->clsact_in.n, 1);
+	assert_string_equal(b->clsact_in.name[0], "veth2");
 	/* No temporary file is left behind by the atomic write. */
 	{
 		char tmp[300];

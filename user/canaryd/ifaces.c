@@ -15,29 +15,42 @@
 #include "links.h"
 #include "svc.h"
 
-/* Records whether @ifname has our clsact filter; returns whether it had one before. */
-bool clsact_note(struct canaryd *d, const char *ifname, bool on)
+static struct ifname_set *clsact_set(struct canaryd *d, enum canary_tc_dir dir)
 {
-	struct canary_state *st = d->state;
+	return dir == CANARY_TC_INGRESS ? &d->state->clsact_in : &d->state->clsact;
+}
 
-	for (unsigned int i = 0; i < st->nclsact; i++) {
-		if (strcmp(st->clsact[i], ifname))
-			continue;
-		if (!on)
-			memcpy(st->clsact[i], st->clsact[--st->nclsact], IF_NAMESIZE);
-		return true;
-	}
-	if (on && st->nclsact < CFG_MAX_IFACES)
-		snprintf(st->clsact[st->nclsact++], IF_NAMESIZE, "%s", ifname);
+static bool ifname_in(const struct ifname_set *set, const char *ifname)
+{
+	for (unsigned int i = 0; i < set->n; i++)
+		if (!strcmp(set->name[i], ifname))
+			return true;
 	return false;
 }
 
-static bool clsact_known(const struct canaryd *d, const char *ifname)
+/* Records whether @ifname has our clsact filter at @dir; returns whether it had one before. */
+static bool clsact_side_note(struct canaryd *d, const char *ifname, enum canary_tc_dir dir,
+			     bool on)
 {
-	for (unsigned int i = 0; i < d->state->nclsact; i++)
-		if (!strcmp(d->state->clsact[i], ifname))
-			return true;
+	struct ifname_set *set = clsact_set(d, dir);
+
+	for (unsigned int i = 0; i < set->n; i++) {
+		if (strcmp(set->name[i], ifname))
+			continue;
+		if (!on)
+			memcpy(set->name[i], set->name[--set->n], IF_NAMESIZE);
+		return true;
+	}
+	if (on && set->n < CFG_MAX_IFACES)
+		snprintf(set->name[set->n++], IF_NAMESIZE, "%s", ifname);
 	return false;
+}
+
+bool clsact_note(struct canaryd *d, const char *ifname, bool on)
+{
+	bool had = clsact_side_note(d, ifname, CANARY_TC_INGRESS, on);
+
+	return clsact_side_note(d, ifname, CANARY_TC_EGRESS, on) || had;
 }
 
 static const struct cfg_iface *cfg_iface_of(const struct canary_config *cfg, const char *name)
@@ -74,12 +87,9 @@ static int xdp_apply(struct canaryd *d, const struct cfg_iface *ifc, struct ifac
 	return 0;
 }
 
-/*
- * A TC program on @ifc: the forward one at ingress, the local-reply one at egress. Sets
- * *@clsact when it runs as a clsact filter.
- */
+/* A TC program on @ifc: the forward one at ingress, the local-reply one at egress. */
 static int tc_side_apply(struct canaryd *d, const struct cfg_iface *ifc, enum canary_tc_dir dir,
-			 enum canary_tc_mode *mode, bool *clsact, char *err, size_t errlen)
+			 enum canary_tc_mode *mode, char *err, size_t errlen)
 {
 	struct link_result res;
 	int ret;
@@ -95,7 +105,7 @@ static int tc_side_apply(struct canaryd *d, const struct cfg_iface *ifc, enum ca
 		made_link(d, link_tc_kind(dir), ifc->name);
 	else if (!res.reused)
 		made_filter(d, ifc->name);
-	*clsact |= res.tc_mode == CANARY_TC_CLSACT;
+	clsact_side_note(d, ifc->name, dir, res.tc_mode == CANARY_TC_CLSACT);
 	*mode = res.tc_mode;
 	log_info("%s: tc %s %s (%s%s)", ifc->name, dir == CANARY_TC_INGRESS ? "ingress" : "egress",
 		 canary_tc_mode_name(res.tc_mode),
@@ -111,11 +121,13 @@ static int tc_side_off(struct canaryd *d, const struct cfg_iface *ifc, enum cana
 	int ret = link_unpin(d->cfg.pin_dir, link_tc_kind(dir), ifc->name, err, errlen);
 
 	/*
-	 * Only a filter the state says is ours: asking the kernel on an interface without a
-	 * clsact qdisc makes libbpf print a netlink error at every start and reload.
+	 * Only a filter the state says is ours: asking the kernel for one that is not there makes
+	 * libbpf print a netlink error at every start and reload.
 	 */
-	if (!ret && clsact_known(d, ifc->name))
+	if (!ret && ifname_in(clsact_set(d, dir), ifc->name))
 		ret = clsact_remove(ifc->name, CANARY_TC_DIR_BIT(dir), err, errlen);
+	if (!ret)
+		clsact_side_note(d, ifc->name, dir, false);
 	return ret;
 }
 
@@ -132,7 +144,7 @@ static enum cfg_hook hook_of(const struct cfg_iface *ifc)
  * interface's MTU refuses (a driver without multi-buffer XDP) falls back to TC.
  */
 static int fwd_apply(struct canaryd *d, const struct cfg_iface *ifc, struct iface_rt *rt,
-		     bool *clsact, char *err, size_t errlen)
+		     char *err, size_t errlen)
 {
 	enum cfg_hook hook = hook_of(ifc);
 	int ret;
@@ -148,7 +160,7 @@ static int fwd_apply(struct canaryd *d, const struct cfg_iface *ifc, struct ifac
 		log_warn("%s: %s; the forward program runs at TC ingress instead", ifc->name, err);
 		hook = CFG_HOOK_TC;
 	}
-	ret = tc_side_apply(d, ifc, CANARY_TC_INGRESS, &rt->tc_in_mode, clsact, err, errlen);
+	ret = tc_side_apply(d, ifc, CANARY_TC_INGRESS, &rt->tc_in_mode, err, errlen);
 	if (ret)
 		return ret;
 	rt->tc_in = true;
@@ -173,7 +185,6 @@ static int if_cfg_apply(struct canaryd *d, const struct cfg_iface *ifc, char *er
 static int iface_apply(struct canaryd *d, const struct cfg_iface *ifc, struct iface_rt *rt,
 		       char *err, size_t errlen)
 {
-	bool clsact = false;
 	int ret;
 
 	snprintf(rt->name, sizeof(rt->name), "%s", ifc->name);
@@ -185,15 +196,13 @@ static int iface_apply(struct canaryd *d, const struct cfg_iface *ifc, struct if
 	}
 	ret = if_cfg_apply(d, ifc, err, errlen);
 	if (!ret)
-		ret = fwd_apply(d, ifc, rt, &clsact, err, errlen);
+		ret = fwd_apply(d, ifc, rt, err, errlen);
 	if (!ret && ifc->tc != CFG_TC_OFF) {
-		ret = tc_side_apply(d, ifc, CANARY_TC_EGRESS, &rt->tc_mode, &clsact, err, errlen);
+		ret = tc_side_apply(d, ifc, CANARY_TC_EGRESS, &rt->tc_mode, err, errlen);
 		rt->tc = !ret;
 	} else if (!ret) {
 		ret = tc_side_off(d, ifc, CANARY_TC_EGRESS, err, errlen);
 	}
-	if (!ret)
-		clsact_note(d, ifc->name, clsact);
 	return ret;
 }
 
@@ -219,6 +228,24 @@ static bool iface_wanted(__u32 ifindex, void *ctx)
 	return if_indextoname(ifindex, name) && cfg_iface_of(&d->cfg, name);
 }
 
+/* Removes our clsact filters at @dir from interfaces the config no longer names. */
+static void clsact_prune(struct canaryd *d, enum canary_tc_dir dir, char *err, size_t errlen)
+{
+	struct ifname_set *set = clsact_set(d, dir);
+
+	for (unsigned int i = 0; i < set->n;) {
+		const char *name = set->name[i];
+
+		if (cfg_iface_of(&d->cfg, name)) {
+			i++;
+			continue;
+		}
+		if (clsact_remove(name, CANARY_TC_DIR_BIT(dir), err, errlen))
+			log_warn("%s", err);
+		clsact_side_note(d, name, dir, false);
+	}
+}
+
 /* Detaches what is ours on interfaces the config no longer names. */
 static int ifaces_prune(struct canaryd *d, char *err, size_t errlen)
 {
@@ -226,17 +253,8 @@ static int ifaces_prune(struct canaryd *d, char *err, size_t errlen)
 
 	if (ret)
 		log_warn("list pinned links under %s: %s", d->cfg.pin_dir, strerror(-ret));
-	for (unsigned int i = 0; i < d->state->nclsact;) {
-		const char *name = d->state->clsact[i];
-
-		if (cfg_iface_of(&d->cfg, name)) {
-			i++;
-			continue;
-		}
-		if (clsact_remove(name, CANARY_TC_BOTH, err, errlen))
-			log_warn("%s", err);
-		clsact_note(d, name, false);
-	}
+	for (unsigned int dir = 0; dir < CANARY_TC_DIRS; dir++)
+		clsact_prune(d, dir, err, errlen);
 	ret = tx_port_prune(&d->dp, iface_wanted, d);
 	if (!ret)
 		ret = if_cfg_prune(&d->dp, iface_wanted, d);

@@ -74,8 +74,10 @@ int canary_remove_datapath(const char *pin_dir, const struct canary_state *st, c
 	ret = links_for_each(pin_dir, unpin_link, (void *)pin_dir);
 	if (ret)
 		snprintf(err, errlen, "remove links under %s: %s", pin_dir, strerror(-ret));
-	for (unsigned int i = 0; !ret && i < st->nclsact; i++)
-		ret = clsact_remove(st->clsact[i], CANARY_TC_BOTH, err, errlen);
+	for (unsigned int i = 0; !ret && i < st->clsact.n; i++)
+		ret = clsact_remove(st->clsact.name[i], CANARY_TC_BOTH, err, errlen);
+	for (unsigned int i = 0; !ret && i < st->clsact_in.n; i++)
+		ret = clsact_remove(st->clsact_in.name[i], CANARY_TC_BOTH, err, errlen);
 	if (!ret) {
 		snprintf(links, sizeof(links), "%s/links", pin_dir);
 		ret = dir_clear(links);

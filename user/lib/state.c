@@ -132,10 +132,27 @@ static json_t *svc_to_json(const struct state_svc *s)
 	return j;
 }
 
+static void ifnames_to_json(json_t *arr, const struct ifname_set *set)
+{
+	for (unsigned int i = 0; i < set->n; i++)
+		json_array_append_new(arr, json_string(set->name[i]));
+}
+
+/* Names past the set's room, or not strings, are left out: the file was not ours to trust. */
+static void ifnames_from_json(const json_t *arr, struct ifname_set *set)
+{
+	size_t i;
+	json_t *v;
+
+	json_array_foreach(arr, i, v)
+		if (set->n < CFG_MAX_IFACES && json_is_string(v))
+			copy_str(set->name[set->n++], IF_NAMESIZE, json_string_value(v));
+}
+
 static json_t *state_to_json(const struct canary_state *st)
 {
-	json_t *root = json_pack("{si s{} s[] s[]}", "format", STATE_FORMAT, "services",
-				 "retired", "clsact");
+	json_t *root = json_pack("{si s{} s[] s[] s[]}", "format", STATE_FORMAT, "services",
+				 "retired", "clsact", "clsact_ingress");
 	json_t *svcs = json_object_get(root, "services");
 
 	for (unsigned int i = 0; i < st->nsvc; i++) {
@@ -149,8 +166,8 @@ static json_t *state_to_json(const struct canary_state *st)
 			json_array_append_new(json_object_get(root, "retired"),
 					      json_pack("{sI sI}", "id", (json_int_t)id, "time_ms",
 							(json_int_t)st->retired_ms[id]));
-	for (unsigned int i = 0; i < st->nclsact; i++)
-		json_array_append_new(json_object_get(root, "clsact"), json_string(st->clsact[i]));
+	ifnames_to_json(json_object_get(root, "clsact"), &st->clsact);
+	ifnames_to_json(json_object_get(root, "clsact_ingress"), &st->clsact_in);
 	return root;
 }
 
@@ -289,9 +306,8 @@ static int state_from_json(json_t *root, struct canary_state *st)
 		if (id >= 0 && id < CANARY_MAX_SVC)
 			st->retired_ms[id] = json_integer_value(json_object_get(v, "time_ms"));
 	}
-	json_array_foreach(json_object_get(root, "clsact"), i, v)
-		if (st->nclsact < CFG_MAX_IFACES && json_is_string(v))
-			copy_str(st->clsact[st->nclsact++], IF_NAMESIZE, json_string_value(v));
+	ifnames_from_json(json_object_get(root, "clsact"), &st->clsact);
+	ifnames_from_json(json_object_get(root, "clsact_ingress"), &st->clsact_in);
 	return 0;
 }
 

@@ -37,12 +37,18 @@ struct state_svc {
 	struct rollout_state ro;	/* saved as "rollout" unless idle with no history */
 };
 
+/* Interface names, each at most once. */
+struct ifname_set {
+	char name[CFG_MAX_IFACES][IF_NAMESIZE];
+	unsigned int n;
+};
+
 struct canary_state {
 	struct state_svc svc[CANARY_MAX_SVC];
 	unsigned int nsvc;
 	__u64 retired_ms[CANARY_MAX_SVC];	/* by id: when it was retired; 0: not resting */
-	char clsact[CFG_MAX_IFACES][IF_NAMESIZE]; /* interfaces with our clsact filter */
-	unsigned int nclsact;
+	struct ifname_set clsact;	/* our clsact egress filter (local backends' replies) */
+	struct ifname_set clsact_in;	/* our clsact ingress filter (the forward path) */
 };
 
 /* Reads STATE_DIR/state.json; a missing file is an empty state. */
