@@ -613,8 +613,9 @@ static __always_inline int tc_reply_packet(struct __sk_buff *skb, struct pkt *p,
 	}
 	conn_reply(p, &c, bytes, &retire);
 	to = (struct nat_to){ .addr = c.fk->dst, .port = c.fk->dport, .dst = false };
+	/* Half rewritten, it would leave with the backend's address or a bad checksum. */
 	if (pkt_rewrite(skb, p, &to, bytes, v4, true))
-		return TC_ACT_SHOT;	/* half rewritten: the backend's address or a bad checksum */
+		return TC_ACT_SHOT;
 	if (retire)
 		bpf_map_delete_elem(&flows, c.fk);
 	return TC_ACT_OK;

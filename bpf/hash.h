@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * The datapath's hashes and key comparison, as global functions. The verifier checks a global function once, on
- * its own, where it would check an inlined one again on every path that reaches it: the hashes
- * were most of the instructions it processed, and the program came within 5% of its limit.
+ * The datapath's hashes and key comparison, as global functions. The verifier checks a global
+ * function once, on its own, where it would check an inlined one again on every path that
+ * reaches it: the hashes were most of the instructions it processed, and the program came
+ * within 5% of its limit.
  */
 #ifndef XDP_CANARY_HASH_BPF_H
 #define XDP_CANARY_HASH_BPF_H
