@@ -43,8 +43,8 @@ bench_leftovers() {
 		 "nginx weighted upstream" "nftables numgen DNAT"; do
 		[ "$(grep -c "^| $s" <<<"$report")" -eq 2 ]
 	done
-	# Packets per second: 10 forwarders, each forwarded frames to the sink.
-	[ "$(tail -n +2 "$out/pps.tsv" | wc -l)" -eq 10 ]
+	# Packets per second: 12 forwarders, each forwarded frames to the sink.
+	[ "$(tail -n +2 "$out/pps.tsv" | wc -l)" -eq 12 ]
 	run awk -F'\t' 'NR > 1 && !($4 > 0 && $5 > 0) { print }' "$out/pps.tsv"
 	[ -z "$output" ]
 	grep -q '^| xdp-canary, a new flow (SYN) every frame | ' <<<"$report"

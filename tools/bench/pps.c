@@ -38,6 +38,7 @@
 #include "netns.h"
 #include "pktgen.h"
 #include "pps.skel.h"
+#include "canary_bpf.skel.h"
 #include "xdp_bare.skel.h"
 #include "xdp_fwd_floor.skel.h"
 
@@ -51,7 +52,7 @@
 #define WARMUP_US	300000	/* caches, page pool and flow table settle before counting */
 #define MAX_RUNS	16
 
-enum fwd_kind { FWD_REFLECT, FWD_FIB, FWD_CANARY, FWD_PASS, FWD_NFT };
+enum fwd_kind { FWD_REFLECT, FWD_FIB, FWD_CANARY, FWD_CANARY_TC, FWD_PASS, FWD_NFT };
 
 struct scenario {
 	const char *name;
@@ -83,6 +84,9 @@ static const struct scenario scenarios[] = {
 	{ "conn", "xdp-canary, connections: SYN, ACK, RST", FWD_CANARY, VIP,
 	  true, true },
 	{ "other", "xdp-canary, not a service (stack forwards)", FWD_CANARY, OTHER_DST, false },
+	{ "tc-pinned", "xdp-canary at TC ingress, pinned flows", FWD_CANARY_TC, VIP, false },
+	{ "tc-new", "xdp-canary at TC ingress, a new flow (SYN) every frame", FWD_CANARY_TC, VIP,
+	  true },
 	{ "stack", "XDP_PASS, the stack forwards", FWD_PASS, OTHER_DST, false },
 	{ "nft-pinned", "nftables DNAT, established flows", FWD_NFT, VIP, false },
 	{ "nft-new", "nftables DNAT, a new flow (SYN) every frame", FWD_NFT, VIP, true },
@@ -278,7 +282,27 @@ struct forwarder {
 	struct xdp_fwd_floor *floor;
 };
 
-static int forwarder_prog(struct forwarder *f, const struct scenario *s, struct pps *g)
+/*
+ * The splitter at TC ingress of @ifindex: frames reach it as skbs, behind an XDP pass program
+ * (a veth delivers the generator's frames only to a peer that runs XDP).
+ */
+static int canary_tc_attach(struct forwarder *f, unsigned int ifindex)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex, .attach_point = BPF_TC_INGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, opts, .prog_fd = bpf_program__fd(f->dp.skel->progs.tc_canary_fwd));
+	int ret = bpf_tc_hook_create(&hook);
+
+	if (ret && ret != -EEXIST)
+		return ret;
+	ret = bpf_tc_attach(&hook, &opts);
+	if (ret)
+		return ret;
+	f->bare = xdp_bare__open_and_load();
+	return f->bare ? bpf_program__fd(f->bare->progs.xdp_bare) : -errno;
+}
+
+static int forwarder_prog(struct forwarder *f, const struct scenario *s, struct pps *g,
+			  unsigned int ifindex)
 {
 	struct canary_dp_opts dpo = { .syn_timeout_ns = 3600ULL * 1000000000 };
 	struct bench_svc svc = { .vip = VIP, .id = 1, .weight = 1000, .backend = STABLE,
@@ -292,12 +316,15 @@ static int forwarder_prog(struct forwarder *f, const struct scenario *s, struct 
 		f->floor = xdp_fwd_floor__open_and_load();
 		return f->floor ? bpf_program__fd(f->floor->progs.xdp_fwd_floor) : -1;
 	case FWD_CANARY:
+	case FWD_CANARY_TC:
 		if (canary_dp_open(&f->dp, &dpo, err, sizeof(err))) {
 			fprintf(stderr, "pps: %s\n", err);
 			return -1;
 		}
 		f->dp_open = true;
 		bench_svc_put(&f->dp, &svc);
+		if (s->fwd == FWD_CANARY_TC)
+			return canary_tc_attach(f, ifindex);
 		return canary_dp_prog_fd(&f->dp);
 	case FWD_NFT:
 		if (netns_run(&nft_setup, 1))
@@ -414,7 +441,7 @@ static int measure(const struct scenario *s, const struct opts *o, struct result
 			strerror(errno));
 		goto out;
 	}
-	prog = forwarder_prog(&f, s, g);
+	prog = forwarder_prog(&f, s, g, fwd_if);
 	if (prog < 0 || bpf_xdp_attach(fwd_if, prog, xdp_flags, NULL) ||
 	    bpf_xdp_attach(gen_if, bpf_program__fd(g->progs.pps_sink), xdp_flags, NULL)) {
 		fprintf(stderr, "pps: attach %s: %s\n", s->name, strerror(errno));
@@ -480,15 +507,15 @@ static void usage(FILE *out)
 		"Usage: canary-pps [--seconds S] [--rounds N] [--flows N] [--tsv FILE] [--scenarios L]\n\n"
 		"Packets per second through a forwarder on one veth pair, fed by a generator of its\n"
 		"own (BPF_F_TEST_XDP_LIVE_FRAMES): the splitter on pinned flows, new flows and other\n"
-		"traffic, against an XDP_TX reflector, a FIB-and-redirect floor, the stack's own\n"
-		"forwarding and nftables DNAT. 60-byte TCP frames; rounds interleave the scenarios.\n\n"
+		"traffic, at XDP and at TC ingress, against an XDP_TX reflector, a FIB-and-redirect\n"
+		"floor, the stack's own forwarding and nftables DNAT. 60-byte TCP frames; rounds interleave the scenarios.\n\n"
 		"  --seconds S   length of each measured run (default 3)\n"
 		"  --rounds N    rounds, each scenario once a round, medians reported (default 3)\n"
 		"  --flows N     distinct flows of the pinned scenarios (default 1024)\n"
 		"  --tsv FILE    also write every run to FILE, tab-separated\n"
 		"  --scenarios L only these, comma-separated: reflect,fib,pinned,new,conn,other,\n"
-		"                stack,nft-pinned,nft-new,nft-conn (default all; the first one given is\n"
-		"                the floor)\n"
+		"                tc-pinned,tc-new,stack,nft-pinned,nft-new,nft-conn (default all; the\n"
+		"                first one given is the floor)\n"
 		"Runs as root in namespaces of its own; needs 2 CPUs to keep the generator off the\n"
 		"forwarder's core.\n");
 }
