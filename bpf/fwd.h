@@ -181,10 +181,17 @@ static __always_inline int fwd_by_fib(void *ctx, struct pkt *p, struct ver_stats
 	}
 }
 
-/* The route of a tagged frame belongs to its VLAN subinterface: let the stack decide. */
-static __always_inline bool fwd_leave_to_stack(const struct pkt *p, struct ver_stats *vs)
+/*
+ * The route of a tagged frame belongs to its VLAN subinterface: let the stack decide. A
+ * multi-buffer frame goes to the stack too: Linux 6.1's veth drops one sent by XDP_TX or a
+ * redirect, and the stack forwards it on every kernel.
+ */
+static __always_inline bool fwd_leave_to_stack(const struct pkt *p, struct ver_stats *vs,
+					       const bool tc)
 {
-	if (!p->tagged)
+	bool frags = !tc && p->len > p->data_end - p->data;
+
+	if (!p->tagged && !frags)
 		return false;
 	vs->fwd_stack++;
 	return true;
@@ -200,7 +207,7 @@ static __always_inline int fwd_to_backend(void *ctx, struct pkt *p, const struct
 	__u64 now = bpf_ktime_get_coarse_ns();
 	struct fib_cache_entry *fc;
 
-	if (fwd_leave_to_stack(p, vs))
+	if (fwd_leave_to_stack(p, vs, tc))
 		return XDP_PASS;
 	fc = fib_cached(p, fv, idx, hook_ifindex(ctx, tc), now, v4);
 	if (fc && fc->kind == CANARY_FIB_LOCAL) {
@@ -222,7 +229,7 @@ static __always_inline int fwd_to_client(void *ctx, struct pkt *p, struct ver_st
 	struct nat_to to = { .addr = fk->dst, .port = fk->dport, .dst = false };
 	__u32 egress;
 
-	if (fwd_leave_to_stack(p, vs))
+	if (fwd_leave_to_stack(p, vs, tc))
 		return XDP_PASS;
 	return fwd_by_fib(ctx, p, vs, NULL, &to, 0, &egress, v4, tc);
 }
